@@ -1,0 +1,92 @@
+# mcp-jupyter build. `make` builds the sidecar, the WASM notebook model, the
+# extension bundle and the VSIX for this platform; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+GO      ?= go
+NPM     ?= npm
+PYTHON  ?= python3
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+GOOS    ?= $(shell $(GO) env GOOS)
+GOARCH  ?= $(shell $(GO) env GOARCH)
+LDFLAGS := -s -w -X github.com/mcp-jupyter/mcp-jupyter/sidecar.Version=$(VERSION)
+
+BIN      := bin/mcp-jupyter
+EXT_OUT  := extension/dist
+VENV     := .venv
+VENV_OK  := $(VENV)/.requirements.stamp
+GO_SRC   := $(shell find sidecar protocol notebookmodel internal -name '*.go' -o -name '*.py' 2>/dev/null) go.mod go.sum
+
+.PHONY: all sidecar wasm extension vsix vsix-all venv test test-go test-node test-vscode bench fuzz generate clean
+
+all: sidecar wasm extension vsix
+
+## --- Go sidecar -------------------------------------------------------------
+sidecar: $(BIN)
+$(BIN): $(GO_SRC)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./sidecar/cmd/mcp-jupyter
+
+## --- notebookmodel as WASM for the extension ---------------------------------
+wasm: $(EXT_OUT)/notebookmodel.wasm
+$(EXT_OUT)/notebookmodel.wasm: $(GO_SRC)
+	@mkdir -p $(EXT_OUT)
+	@if [ -d notebookmodel/wasm ]; then \
+	  GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $@ ./notebookmodel/wasm && \
+	  cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(EXT_OUT)/wasm_exec.js; \
+	else echo "notebookmodel/wasm not present yet: skipping"; touch $@; fi
+
+## --- TypeScript extension -----------------------------------------------------
+node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
+	npm_config_yes=true $(NPM) install --no-audit --no-fund
+	@touch $@
+
+generate:
+	$(GO) generate ./protocol/...
+
+extension: node_modules/.package-lock.json
+	$(NPM) run --silent build
+
+vsix: sidecar wasm extension
+	$(NPM) run --silent package -- $(GOOS) $(GOARCH)
+
+# Per-platform VSIXes, each with its own static sidecar.
+vsix-all: wasm extension
+	$(NPM) run --silent package:all
+
+## --- Python venv for real kernels ---------------------------------------------
+venv: $(VENV_OK)
+$(VENV_OK): testfixtures/requirements.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r testfixtures/requirements.txt
+	@cp testfixtures/requirements.txt $@
+
+## --- tests ----------------------------------------------------------------------
+export MCP_JUPYTER_REQUIRE_VENV := 1
+GOTEST_FLAGS ?= -count=1 -timeout 30m
+
+test: venv all test-go test-node test-vscode
+
+test-go: venv
+	$(GO) vet ./...
+	MCP_JUPYTER_BIN=$(abspath $(BIN)) $(GO) test $(GOTEST_FLAGS) ./...
+
+test-node: node_modules/.package-lock.json
+	$(NPM) run --silent test:unit
+
+test-vscode: node_modules/.package-lock.json
+	$(NPM) run --silent test:vscode
+
+## --- benchmarks and fuzzing -----------------------------------------------------
+bench: venv sidecar
+	./bench/run.sh
+
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin $(EXT_OUT) *.vsix .test-output
