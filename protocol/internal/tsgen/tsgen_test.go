@@ -1,0 +1,77 @@
+package tsgen
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcp-jupyter/mcp-jupyter/protocol"
+)
+
+func generate(t *testing.T) (Output, string) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	root, err := RepoRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, root
+}
+
+// TestGeneratedFilesFresh fails when someone changed protocol/ or the
+// notebookmodel types without running `go generate ./protocol/...`.
+func TestGeneratedFilesFresh(t *testing.T) {
+	out, root := generate(t)
+	for path, want := range map[string][]byte{TSPath: out.TS, GoHashPath: out.Go} {
+		got, err := os.ReadFile(filepath.Join(root, path))
+		if err != nil {
+			t.Fatalf("%v: run `go generate ./protocol/...`", err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s is stale: run `go generate ./protocol/...`", path)
+		}
+	}
+	if protocol.Hash != out.Hash {
+		t.Errorf("protocol.Hash = %q, generated %q: run `go generate ./protocol/...`", protocol.Hash, out.Hash)
+	}
+}
+
+func TestGeneratedContent(t *testing.T) {
+	out, _ := generate(t)
+	ts := string(out.TS)
+	if !strings.HasPrefix(ts, "// Code generated") {
+		t.Errorf("first line does not say the file is generated: %q", strings.SplitN(ts, "\n", 2)[0])
+	}
+	for _, want := range []string{
+		"export interface KernelStartParams {",
+		"  environment?: EnvironmentRef;",
+		"  executionCount: number | null;",
+		"  arguments: unknown;",
+		"export const KernelStartRequest = new RequestType<KernelStartParams, KernelInfo, void>('kernel/start', ParameterStructures.byName);",
+		"export const ExecutionOutputNotification = new NotificationType<ExecutionOutputParams>('execution/output'",
+		"export const EditorSnapshotRequest = new RequestType<EditorSnapshotParams, Snapshot | null, void>('editor/snapshot'",
+		"export const ShutdownRequest = new RequestType<ShutdownParams, null, void>('shutdown'",
+		"export type ShutdownParams = Record<string, never>;",
+		"  StaleView: -32001,",
+		"  StaleView: StaleViewData;",
+		"  outline: OutlineEntry[] | null;",
+		"export interface EditOp {",
+		"  /** NotebookPath is the notebook's absolute path. */\n  notebookPath: string;",
+		"PROTOCOL_HASH = '" + out.Hash + "'",
+	} {
+		if !strings.Contains(ts, want) {
+			t.Errorf("generated TS lacks %q", want)
+		}
+	}
+	// Every method appears exactly once as a method object.
+	for _, m := range protocol.Methods {
+		if n := strings.Count(ts, "('"+m.Name+"', ParameterStructures.byName)"); n != 1 {
+			t.Errorf("method %s declared %d times", m.Name, n)
+		}
+	}
+}
