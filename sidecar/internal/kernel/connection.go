@@ -1,0 +1,103 @@
+package kernel
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+)
+
+// connectionInfo is the Jupyter connection file.
+type connectionInfo struct {
+	ShellPort       int    `json:"shell_port"`
+	IOPubPort       int    `json:"iopub_port"`
+	StdinPort       int    `json:"stdin_port"`
+	ControlPort     int    `json:"control_port"`
+	HBPort          int    `json:"hb_port"`
+	IP              string `json:"ip"`
+	Key             string `json:"key"`
+	Transport       string `json:"transport"`
+	SignatureScheme string `json:"signature_scheme"`
+	KernelName      string `json:"kernel_name"`
+}
+
+func (c connectionInfo) endpoint(port int) string {
+	if c.Transport == "ipc" {
+		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
+	}
+	return fmt.Sprintf("tcp://%s:%d", c.IP, port)
+}
+
+func newKey() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate connection key: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// freePorts asks the OS for n distinct free loopback ports. The listeners are
+// held until all ports are picked so the same port is not handed out twice.
+func freePorts(n int) ([]int, error) {
+	ls := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// newConnectionInfo makes fresh ports (or ipc paths under dir) with key.
+func newConnectionInfo(transport, dir, base, key, kernelName string) (connectionInfo, error) {
+	ci := connectionInfo{Key: key, Transport: transport, SignatureScheme: "hmac-sha256", KernelName: kernelName}
+	switch transport {
+	case "", "tcp":
+		ci.Transport = "tcp"
+		ci.IP = "127.0.0.1"
+		ps, err := freePorts(5)
+		if err != nil {
+			return ci, err
+		}
+		ci.ShellPort, ci.IOPubPort, ci.StdinPort, ci.ControlPort, ci.HBPort = ps[0], ps[1], ps[2], ps[3], ps[4]
+	case "ipc":
+		ci.IP = filepath.Join(dir, base+"-ipc")
+		ci.ShellPort, ci.IOPubPort, ci.StdinPort, ci.ControlPort, ci.HBPort = 1, 2, 3, 4, 5
+	default:
+		return ci, fmt.Errorf("unknown transport %q: use tcp or ipc", transport)
+	}
+	return ci, nil
+}
+
+// writeConnectionFile writes ci to path with mode 0600 (it holds the key).
+func writeConnectionFile(path string, ci connectionInfo) error {
+	b, err := json.MarshalIndent(ci, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode connection file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write connection file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("chmod connection file: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write connection file: %w", err)
+	}
+	return f.Close()
+}
