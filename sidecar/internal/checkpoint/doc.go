@@ -1,0 +1,33 @@
+// Package checkpoint saves and restores a kernel's variables: signed,
+// incremental, atomic checkpoints stored next to the notebook.
+//
+// Layout, under <notebook dir>/.mcp/checkpoints/:
+//
+//	blobs/<sha256>        one file per variable value, content-addressed and
+//	                      immutable, shared by every checkpoint of the folder
+//	blobs/tmp/            blobs being written (renamed into place once fsynced)
+//	<name>/manifest.json  {"manifest": {...}, "hmac": "..."}
+//
+// The kernel writes the blobs itself (py/checkpoint.py, pickle protocol 5 with
+// out-of-band buffers written from the arrays' own memory; dill only for what
+// pickle cannot store), so no data crosses ZeroMQ. The sidecar writes the
+// manifest: variables with type, size, serializer and blob digest, what could
+// not be saved and why, the kernel's execution record, and signs it with
+// HMAC-SHA256 under a per-user key kept outside the workspace (see KeyPath).
+//
+// Loading checks, in the sidecar, the signature and key id of the manifest and
+// the presence and size of every blob; then the kernel reads each blob into
+// memory while hashing it and compares the digest with the one from the
+// verified manifest (passed in the call, never re-read from disk). Only when
+// every blob matches is anything unpickled. Hashing in the kernel rather than
+// in Go reads each byte once (the load is disk-bound) and closes the window in
+// which a blob could be swapped between a Go-side check and the kernel's read.
+//
+// A save is atomic: blobs are renamed into the store only once complete and
+// fsynced, and the manifest is replaced by a rename, so a kernel killed
+// mid-save leaves the previous checkpoint of that name intact. A save is
+// incremental: variables whose object was not touched by any cell run since
+// the last save or load (tracked in the kernel with a post_run_cell hook and
+// an ast scan of each cell) reuse their blob without being serialized again,
+// and a blob whose content already exists is never rewritten.
+package checkpoint

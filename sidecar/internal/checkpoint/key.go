@@ -1,0 +1,89 @@
+package checkpoint
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// KeyFileEnv overrides the key file location (tests, or a user who keeps keys elsewhere).
+const KeyFileEnv = "MCP_JUPYTER_CHECKPOINT_KEY_FILE"
+
+const keySize = 32
+
+// KeyPath is where the per-user signing key lives: $MCP_JUPYTER_CHECKPOINT_KEY_FILE,
+// else <os.UserConfigDir()>/mcp-jupyter/checkpoint.key.
+func KeyPath() (string, error) {
+	if p := os.Getenv(KeyFileEnv); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("checkpoint key: no user config directory: %w", err)
+	}
+	return filepath.Join(dir, "mcp-jupyter", "checkpoint.key"), nil
+}
+
+// LoadKey reads the signing key at path, creating it (0600, in a 0700
+// directory) on first use.
+func LoadKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) != keySize {
+			return nil, fmt.Errorf("checkpoint key %s: %d bytes, want %d (delete it to make a new one; existing checkpoints will no longer load)", path, len(key), keySize)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read checkpoint key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create checkpoint key directory: %w", err)
+	}
+	key = make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate checkpoint key: %w", err)
+	}
+	// O_EXCL: two sidecars starting together must end up with the same key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return LoadKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create checkpoint key: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("write checkpoint key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write checkpoint key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write checkpoint key: %w", err)
+	}
+	return key, nil
+}
+
+// keyID names a key without revealing it, so a foreign checkpoint can be told
+// apart from a tampered one.
+func keyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("mcp-jupyter checkpoint key id"))
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+func sign(key, manifest []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("mcp-jupyter checkpoint v1\n"))
+	m.Write(manifest)
+	return hex.EncodeToString(m.Sum(nil))
+}

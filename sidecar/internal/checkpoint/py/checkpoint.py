@@ -1,0 +1,372 @@
+# mcp-jupyter checkpoint helper. Runs inside the user's kernel (loaded as a
+# private module, never into the user namespace). The Go side signs and
+# verifies manifests; this module only writes and reads content-addressed blobs.
+#
+# Blob layout (one file per variable, named by the SHA-256 of its bytes):
+#   b"MCPBLOB1" | pickle stream | out-of-band buffer 0 | buffer 1 | ... | trailer
+#   trailer = u64 len(buffer i) for each i | u64 pickle length | u32 buffer count
+#             | u32 serializer (0 pickle, 1 dill) | b"MCPBEND1"
+# Out-of-band buffers (protocol 5) are written from the object's own memory, so
+# numpy arrays and pandas blocks are never copied into a pickle byte string.
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import re
+import struct
+import sys
+import types
+
+MAGIC = b"MCPBLOB1"
+END = b"MCPBEND1"
+SERIALIZERS = {0: "pickle", 1: "dill"}
+SKIP_NAMES = {"In", "Out", "_", "__", "___", "exit", "quit", "get_ipython", "_oh", "_dh", "_ih", "_ii", "_iii"}
+MIRROR_KEY = "_mcp_jupyter_checkpoint_mirror"
+CHUNK = 1 << 22
+
+
+class BlobVerificationError(Exception):
+    """A blob does not match the signed manifest: nothing may be unpickled."""
+
+
+class NeedsDill(Exception):
+    """Raised while pickling when an object refers to code defined in the notebook."""
+
+
+def _user_ns():
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is None:
+        raise RuntimeError("not running in an IPython kernel")
+    return ip, ip.user_ns
+
+
+_IPY_NAME = re.compile(r"^_(i+|i\d+|\d+|oh|dh|ih)$")
+
+
+def _is_internal(name, value, hidden):
+    if name in SKIP_NAMES or name.startswith("__") or name.startswith("_mcp_jupyter") or _IPY_NAME.match(name):
+        return True
+    if name in hidden and hidden[name] is value:
+        return True
+    if isinstance(value, types.ModuleType):
+        return True
+    return False
+
+
+def _qualname(tp):
+    mod = getattr(tp, "__module__", None)
+    qn = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    if mod in (None, "builtins"):
+        return qn
+    return mod + "." + qn
+
+
+class _MainAwarePickler(pickle.Pickler):
+    # Classes and functions defined in the notebook live in __main__: pickle
+    # stores them by reference, which a fresh kernel cannot resolve. dill
+    # stores them by value, so such objects go to dill.
+    def reducer_override(self, obj):
+        if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+            raise NeedsDill()
+        if type(obj).__module__ == "__main__":
+            raise NeedsDill()
+        return NotImplemented
+
+
+class _HashingWriter:
+    def __init__(self, f):
+        self.f = f
+        self.h = hashlib.sha256()
+        self.n = 0
+
+    def write(self, b):
+        m = memoryview(b).cast("B")
+        self.h.update(m)
+        off = 0
+        while off < m.nbytes:
+            k = self.f.write(m[off : off + (1 << 30)])
+            if not k:
+                raise OSError("short write")
+            off += k
+        self.n += m.nbytes
+        return m.nbytes
+
+
+def _write_blob(tmp_path, value, serializer):
+    """Serialize value to tmp_path; return (digest, size)."""
+    bufs = []
+    with open(tmp_path, "wb", buffering=0) as raw:
+        w = _HashingWriter(raw)
+        w.write(MAGIC)
+        if serializer == 0:
+            # Protocol 5 frames the in-band stream (about 64 KiB per write).
+            _MainAwarePickler(w, protocol=5, buffer_callback=bufs.append).dump(value)
+        else:
+            import dill
+
+            dill.Pickler(w, protocol=5, byref=False, recurse=True).dump(value)
+        pickle_len = w.n - len(MAGIC)
+        lens = []
+        for pb in bufs:
+            m = pb.raw()  # the object's own memory: written without a copy
+            lens.append(m.nbytes)
+            w.write(m)
+        trailer = b"".join(struct.pack("<Q", n) for n in lens)
+        trailer += struct.pack("<QII", pickle_len, len(lens), serializer) + END
+        w.write(trailer)
+        os.fsync(raw.fileno())
+    return w.h.hexdigest(), w.n
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _touched_names(ip, ns):
+    """Names that code run since the last save may have changed, or None when unknown."""
+    mirror = getattr(ip, MIRROR_KEY, None)
+    if mirror is None:
+        return None
+    touched = set(mirror["touched"])
+    # A notebook function called since the save may change the globals it names.
+    todo = [n for n in touched]
+    while todo:
+        v = ns.get(todo.pop())
+        code = getattr(v, "__code__", None) if isinstance(v, types.FunctionType) else None
+        if code is None or getattr(v, "__module__", None) != "__main__":
+            continue
+        names = set(code.co_names)
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                names.update(c.co_names)
+        for n in names - touched:
+            touched.add(n)
+            todo.append(n)
+    return touched
+
+
+def _install_mirror(ip, ns):
+    # Kept on the shell object, not in the user namespace; a restart drops it.
+    if getattr(ip, MIRROR_KEY, None) is not None:
+        return getattr(ip, MIRROR_KEY)
+    mirror = {"touched": set(), "saved": {}}
+    import ast
+
+    def post_run_cell(result):
+        try:
+            src = result.info.raw_cell or ""
+            tree = ast.parse(ip.transform_cell(src))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name):
+                    mirror["touched"].add(node.id)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    mirror["touched"].add(node.name)
+                elif isinstance(node, ast.alias):
+                    mirror["touched"].add((node.asname or node.name).split(".")[0])
+                elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                    mirror["touched"].update(node.names)
+        except Exception:
+            # Code we cannot parse (exotic magics): assume it touched everything.
+            mirror["touched"].add("*")
+
+    ip.events.register("post_run_cell", post_run_cell)
+    setattr(ip, MIRROR_KEY, mirror)
+    return mirror
+
+
+def _unchanged(name, value, mirror, touched, store):
+    if touched is None or "*" in touched or mirror is None:
+        return None
+    prev = mirror["saved"].get(name)
+    if prev is None or prev["id"] != id(value) or prev["type"] is not type(value) or name in touched:
+        return None
+    # Aliases: another touched name bound to the same object.
+    if prev["digest"] is None or not os.path.exists(os.path.join(store, prev["digest"])):
+        return None
+    return prev
+
+
+def save(args):
+    ip, ns = _user_ns()
+    store = args["blob_dir"]
+    tmp_dir = os.path.join(store, "tmp")
+    os.makedirs(tmp_dir, exist_ok=True)
+    hidden = ip.user_ns_hidden
+    only = set(args.get("names") or [])
+    full = bool(args.get("full"))
+    mirror = _install_mirror(ip, ns)
+    touched = None if full else _touched_names(ip, ns)
+    if touched is not None:
+        touched_ids = {id(ns[n]) for n in touched if n in ns}
+    else:
+        touched_ids = set()
+    try:
+        import dill  # noqa: F401
+
+        have_dill = True
+    except ImportError:
+        have_dill = False
+    saved, failed, written, reused = [], [], 0, 0
+    new_saved = {}
+    first_name = {}  # id -> name: two names for one object stay one object
+    for name in list(ns.keys()):
+        value = ns.get(name)
+        if _is_internal(name, value, hidden) or (only and name not in only):
+            continue
+        tname = _qualname(type(value))
+        other = first_name.get(id(value))
+        if other is not None:
+            if other in new_saved:
+                e = new_saved[other]
+                saved.append({"name": name, "type": tname, "serializer": e["serializer"], "digest": e["digest"],
+                              "size": e["size"], "written": False, "alias_of": other})
+            continue
+        first_name[id(value)] = name
+        prev = None if id(value) in touched_ids else _unchanged(name, value, mirror, touched, store)
+        if prev is not None:
+            saved.append({"name": name, "type": tname, "serializer": prev["serializer"], "digest": prev["digest"],
+                          "size": prev["size"], "written": False})
+            new_saved[name] = prev
+            reused += 1
+            continue
+        tmp = os.path.join(tmp_dir, "%d-%s.part" % (os.getpid(), name))
+        err = None
+        ser = None
+        for attempt in (0, 1):
+            if attempt == 1 and not have_dill:
+                break
+            try:
+                digest, size = _write_blob(tmp, value, attempt)
+                ser = attempt
+                break
+            except NeedsDill:
+                err = "defined in the notebook (needs dill)"
+            except RecursionError:
+                err = "too deeply nested to pickle"
+            except Exception as e:  # each serializer's own message is the diagnosis
+                err = str(e) or type(e).__name__
+        if ser is None:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            reason = err
+            if not have_dill:
+                reason += "; dill is not installed in the kernel's environment (pip install dill) - it saves lambdas, closures and notebook-defined classes"
+            failed.append({"name": name, "type": tname, "reason": reason})
+            continue
+        final = os.path.join(store, digest)
+        wrote = False
+        if os.path.exists(final):
+            os.unlink(tmp)  # same content already stored: nothing rewritten
+        else:
+            os.rename(tmp, final)
+            wrote = True
+            written += 1
+        entry = {"id": id(value), "type": type(value), "digest": digest, "size": size, "serializer": SERIALIZERS[ser]}
+        new_saved[name] = entry
+        saved.append({"name": name, "type": tname, "serializer": SERIALIZERS[ser], "digest": digest, "size": size,
+                      "written": wrote})
+    _fsync_dir(store)
+    mirror["saved"] = new_saved
+    mirror["touched"] = set()
+    return {"variables": saved, "failed": failed, "written": written, "reused": reused, "have_dill": have_dill}
+
+
+def _read_verified(path, digest, size):
+    """Read a blob while hashing it; return (pickle bytes, [bytearray buffers], serializer)."""
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        st = os.fstat(f.fileno())
+        if st.st_size != size:
+            raise BlobVerificationError("blob %s is %d bytes, the manifest says %d (truncated or replaced)" % (digest[:12], st.st_size, size))
+        if size < len(MAGIC) + 24:
+            raise BlobVerificationError("blob %s is too short" % digest[:12])
+        f.seek(size - 24)
+        tail = f.read(24)
+        pickle_len, nbuf, ser = struct.unpack("<QII", tail[:16])
+        if tail[16:] != END:
+            raise BlobVerificationError("blob %s has no valid trailer" % digest[:12])
+        lens_size = 8 * nbuf
+        if len(MAGIC) + pickle_len + lens_size + 24 > size:
+            raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
+        f.seek(size - 24 - lens_size)
+        lens_raw = f.read(lens_size)
+        lens = [struct.unpack_from("<Q", lens_raw, 8 * i)[0] for i in range(nbuf)]
+        if len(MAGIC) + pickle_len + sum(lens) + lens_size + 24 != size:
+            raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
+        f.seek(0)
+
+        def read_exact(n):
+            ba = bytearray(n)
+            mv = memoryview(ba)
+            got = 0
+            while got < n:
+                k = f.readinto(mv[got : got + min(n - got, 1 << 30)])
+                if not k:
+                    raise BlobVerificationError("blob %s ended early" % digest[:12])
+                got += k
+            h.update(ba)
+            return ba
+
+        magic = read_exact(len(MAGIC))
+        if bytes(magic) != MAGIC:
+            raise BlobVerificationError("blob %s is not a checkpoint blob" % digest[:12])
+        data = read_exact(pickle_len)
+        bufs = [read_exact(n) for n in lens]
+        read_exact(lens_size + 24)
+    if h.hexdigest() != digest:
+        raise BlobVerificationError("blob %s does not match its digest (modified or swapped)" % digest[:12])
+    return data, bufs, ser
+
+
+def load(args):
+    ip, ns = _user_ns()
+    store = args["blob_dir"]
+    entries = args["variables"]
+    # Every blob is read and its digest checked against the signed manifest
+    # (given by the sidecar, never read from disk here) before anything is
+    # unpickled: one bad blob refuses the whole load.
+    staged = []
+    for e in entries:
+        if e.get("alias_of"):
+            continue
+        digest = e["digest"]
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise BlobVerificationError("bad digest in manifest")
+        data, bufs, ser = _read_verified(os.path.join(store, digest), digest, int(e["size"]))
+        if SERIALIZERS.get(ser) != e["serializer"]:
+            raise BlobVerificationError("blob %s serializer does not match the manifest" % digest[:12])
+        staged.append((e, data, bufs))
+    loaded, failed = [], []
+    mirror = _install_mirror(ip, ns)
+    for e, data, bufs in staged:
+        try:
+            if e["serializer"] == "dill":
+                import dill
+
+                value = dill.loads(bytes(data))
+            else:
+                value = pickle.loads(data, buffers=bufs)
+        except Exception as ex:
+            failed.append({"name": e["name"], "type": e.get("type", ""), "reason": str(ex) or type(ex).__name__})
+            continue
+        ns[e["name"]] = value
+        mirror["saved"][e["name"]] = {"id": id(value), "type": type(value), "digest": e["digest"], "size": int(e["size"]),
+                                      "serializer": e["serializer"]}
+        mirror["touched"].discard(e["name"])
+        loaded.append(e["name"])
+    for e in entries:
+        src = e.get("alias_of")
+        if src and src in loaded:
+            ns[e["name"]] = ns[src]
+            loaded.append(e["name"])
+    return {"loaded": loaded, "failed": failed}
