@@ -1,6 +1,7 @@
 # Test driver: one real ipykernel through jupyter_client, commanded by JSON lines
 # on stdin. Used by Go tests until they run on the session package.
 import json
+import queue
 import sys
 
 from jupyter_client.manager import start_new_kernel
@@ -12,7 +13,13 @@ def run(code, silent):
     msg_id = kc.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
     out, err, error = [], [], None
     while True:
-        msg = kc.get_iopub_msg(timeout=600)
+        try:
+            msg = kc.get_iopub_msg(timeout=0.2)
+        except queue.Empty:
+            if not km.is_alive():
+                return {"stdout": "".join(out), "stderr": "".join(err),
+                        "error": {"ename": "DeadKernel", "evalue": "the kernel died", "traceback": []}}
+            continue
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         t, c = msg["msg_type"], msg["content"]
