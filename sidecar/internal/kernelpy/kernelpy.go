@@ -61,7 +61,7 @@ def _mcp_call():
         out = {"ok": True, "result": getattr(m, %q)(json.loads(base64.b64decode(%q)))}
     except BaseException as e:
         out = {"ok": False, "ename": type(e).__name__, "evalue": str(e), "traceback": traceback.format_exc().splitlines()}
-    sys.stdout.write("\n" + %q + json.dumps(out) + "\n")
+    sys.stdout.write("\n" + %q + json.dumps(out, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 _mcp_call()
 `
