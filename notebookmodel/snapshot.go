@@ -1,9 +1,13 @@
 package notebookmodel
 
 import (
+	"strings"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 	"strconv"
 )
 
@@ -69,4 +73,84 @@ func (s Snapshot) Digest() string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// FromSnapshot builds a notebook from an editor buffer, so every query (and
+// edit) works on the live buffer as on a file. Cells without an id get the
+// same derived ids a file without ids would.
+func FromSnapshot(s Snapshot) *Notebook {
+	f := formatter{indent: " "}
+	var b strings.Builder
+	b.WriteString("{\n \"cells\": [")
+	for i, c := range s.Cells {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n  ")
+		kind := c.Kind
+		if !validType(kind) {
+			kind = KindCode
+		}
+		meta := "{}"
+		if len(c.Metadata) > 0 && gjson.ValidBytes(c.Metadata) && gjson.ParseBytes(c.Metadata).IsObject() {
+			meta = string(c.Metadata)
+		}
+		if c.Language != "" && kind == KindCode && !strings.EqualFold(c.Language, snapshotLanguage(s)) {
+			// Keep a per-cell language the way VS Code stores it in ipynb files.
+			if m, err := sjson.SetRaw(meta, "vscode.languageId", quote(c.Language)); err == nil {
+				meta = m
+			}
+		}
+		fields := []field{{"cell_type", quote(kind)}, {"metadata", meta}, {"source", sourceJSON(c.Source, true)}}
+		if c.ID != "" && cellIDPattern.MatchString(c.ID) {
+			fields = append(fields, field{"id", quote(c.ID)})
+		}
+		if kind == KindCode {
+			ec := "null"
+			if c.ExecutionCount != nil {
+				ec = strconv.Itoa(*c.ExecutionCount)
+			}
+			outs := "[]"
+			if len(c.Outputs) > 0 {
+				var ob strings.Builder
+				ob.WriteByte('[')
+				n := 0
+				for _, o := range c.Outputs {
+					if !gjson.ValidBytes(o) {
+						continue
+					}
+					if n > 0 {
+						ob.WriteByte(',')
+					}
+					ob.Write(o)
+					n++
+				}
+				ob.WriteByte(']')
+				outs = ob.String()
+			}
+			fields = append(fields, field{"execution_count", ec}, field{"outputs", outs})
+		}
+		f.object(&b, fields, 2)
+	}
+	if len(s.Cells) > 0 {
+		b.WriteString("\n ")
+	}
+	b.WriteString("],\n \"metadata\": ")
+	meta := "{}"
+	if len(s.Metadata) > 0 && gjson.ValidBytes(s.Metadata) && gjson.ParseBytes(s.Metadata).IsObject() {
+		meta = string(s.Metadata)
+	}
+	f.value(&b, gjson.Parse(meta), 1)
+	b.WriteString(",\n \"nbformat\": 4,\n \"nbformat_minor\": 5\n}\n")
+	nb, err := parse([]byte(b.String()))
+	if err != nil {
+		// Unreachable: every part above is valid JSON by construction.
+		panic("notebookmodel: snapshot did not build a notebook: " + err.Error())
+	}
+	nb.version = s.Version
+	return nb
+}
+
+func snapshotLanguage(s Snapshot) string {
+	return notebookLanguage(gjson.ParseBytes(orEmptyObject(s.Metadata)))
 }
