@@ -26,6 +26,8 @@ func TestCallInKernel(t *testing.T) {
 	k := kernelpytest.Start(t, t.TempDir())
 	mod := kernelpy.Module{Name: "probe", Source: src}
 	ctx := context.Background()
+	const names = "print(sorted(n for n in globals() if not n.startswith('_i')))"
+	before := k.Run(names)
 	type out struct {
 		Args  map[string]any `json:"args"`
 		Calls int            `json:"calls"`
@@ -47,8 +49,8 @@ func TestCallInKernel(t *testing.T) {
 		t.Fatalf("boom: %v", err)
 	}
 	// The helper module and bootstrap leave no names in the user namespace.
-	if out := k.Run("print(sorted(n for n in globals() if not n.startswith('_') and n not in ('In', 'Out', 'exit', 'quit', 'get_ipython')))"); strings.TrimSpace(out) != "[]" {
-		t.Errorf("user namespace polluted: %s", out)
+	if d := cmp.Diff(before, k.Run(names)); d != "" {
+		t.Errorf("user namespace changed (-before +after):\n%s", d)
 	}
 }
 
