@@ -226,7 +226,12 @@ type matcher struct {
 
 func newMatcher(q SearchQuery) (*matcher, error) {
 	if q.Regex {
-		expr := q.Pattern
+		// Multi-line mode: ^ and $ match at line breaks, so the whole-text
+		// pre-check agrees with the per-line search.
+		if _, err := regexp.Compile(q.Pattern); err != nil {
+			return nil, fmt.Errorf("search: invalid regular expression: %w", err)
+		}
+		expr := "(?m)" + q.Pattern
 		if !q.CaseSensitive {
 			expr = "(?i)" + expr
 		}
