@@ -48,9 +48,9 @@ const Suggestion = "Delete these variables (del var_name) or recreate them after
 type Variable struct {
 	Name       string `json:"name"`
 	Type       string `json:"type"`
-	Serializer string `json:"serializer"` // pickle | dill
-	Digest     string `json:"digest"`     // sha256 of the blob file
-	Size       int64  `json:"size"`       // blob bytes
+	Serializer string `json:"serializer"`         // pickle | dill
+	Digest     string `json:"digest"`             // sha256 of the blob file
+	Size       int64  `json:"size"`               // blob bytes
 	AliasOf    string `json:"alias_of,omitempty"` // another name bound to the same object
 }
 

@@ -165,4 +165,3 @@ func TestInspectionNeverRunsUserCode(t *testing.T) {
 		t.Errorf("attribute path: %v", err)
 	}
 }
-
