@@ -1,0 +1,162 @@
+// Entry point: wires the sidecar, the notebook controller, the environment
+// picker, Sync Required, the language-model tools and the MCP provider.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EnvironmentPicker } from './env/picker';
+import { EnvironmentChoice, KernelController } from './kernel/controller';
+import { registerMcpProvider } from './mcpProvider';
+import { captureSnapshot, findNotebook, NotebookEditor, NotebookType } from './notebooks';
+import { checkVersion, findBinary } from './sidecar/binary';
+import { Logger, SidecarClient } from './sidecar/client';
+import { SyncNotifier } from './sync';
+import { LanguageModelTools } from './tools/lmTools';
+import { ApplyEditParams, InitializeResult, Methods, PROTOCOL_HASH } from './wire';
+
+/** What the extension exports (used by the integration tests). */
+export interface Api {
+  activationMs: number;
+  sidecar: SidecarClient;
+  controller: KernelController;
+  tools: LanguageModelTools;
+  sync: SyncNotifier;
+  picker: EnvironmentPicker;
+}
+
+let active: { sidecar: SidecarClient } | undefined;
+
+function environmentKind(p: string): string {
+  if (fs.existsSync(path.join(p, 'conda-meta'))) return 'conda';
+  if (fs.existsSync(path.join(p, 'pyvenv.cfg'))) return 'venv';
+  return 'system';
+}
+
+/** The default environment: setting mcp-jupyter.defaultEnvironment, else $MCP_JUPYTER_PYTHON_ENV. */
+function defaultEnvironment(): EnvironmentChoice | undefined {
+  const fromSetting = vscode.workspace.getConfiguration('mcp-jupyter').get<string>('defaultEnvironment');
+  const p = fromSetting || process.env.MCP_JUPYTER_PYTHON_ENV;
+  if (!p) return undefined;
+  return { kind: environmentKind(p), path: p };
+}
+
+export function activate(context: vscode.ExtensionContext): Api {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('MCP Jupyter', { log: true });
+  context.subscriptions.push(log);
+  const logger: Logger = {
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    error: (m) => log.error(m),
+    sidecar: (line) => log.appendLine(`[sidecar] ${line}`),
+  };
+  const config = () => vscode.workspace.getConfiguration('mcp-jupyter');
+  const version = String(context.extension.packageJSON.version ?? '0.0.0');
+
+  let checkedBinary: Promise<string> | undefined;
+  const resolveBinary = () => {
+    checkedBinary ??= (async () => {
+      const choice = findBinary(context.extensionPath, config().get<string>('sidecarPath') || undefined);
+      const v = await checkVersion(choice.path);
+      log.info(`sidecar ${choice.path} (${choice.source}), version ${v}`);
+      return choice.path;
+    })();
+    checkedBinary.catch(() => (checkedBinary = undefined));
+    return checkedBinary;
+  };
+
+  const sidecar = new SidecarClient({
+    resolveBinary,
+    args: ['serve'],
+    cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    logger,
+    initializeParams: () => ({
+      clientName: vscode.env.appName,
+      clientVersion: version,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      protocolHash: PROTOCOL_HASH,
+    }),
+    maxRestarts: config().get<number>('sidecar.maxRestarts', 3),
+  });
+  active = { sidecar };
+  context.subscriptions.push(
+    sidecar.onDidStart(({ initialize }) => {
+      const init = initialize as InitializeResult;
+      if (init?.protocolHash && init.protocolHash !== PROTOCOL_HASH) {
+        log.warn(`protocol hash mismatch: sidecar ${init.protocolHash}, extension ${PROTOCOL_HASH}`);
+      }
+      log.info(`sidecar ${init?.sidecarVersion ?? '?'} initialized`);
+    }),
+    sidecar.onDidFail((why) => {
+      void vscode.window
+        .showErrorMessage(`MCP Jupyter: the sidecar is not running (${why}).`, 'Restart', 'Show Log')
+        .then((pick) => {
+          if (pick === 'Restart') void vscode.commands.executeCommand('mcp-jupyter.restartSidecar');
+          if (pick === 'Show Log') log.show();
+        });
+    }),
+  );
+
+  const editor = new NotebookEditor();
+  sidecar.onRequest(Methods.editorSnapshot, (p) => {
+    const doc = findNotebook((p as { notebookPath: string }).notebookPath);
+    return doc ? captureSnapshot(doc) : null;
+  });
+  sidecar.onRequest(Methods.editorApplyEdit, (p) => editor.apply(p as ApplyEditParams));
+
+  const controller = new KernelController(sidecar, log, defaultEnvironment);
+  const picker = new EnvironmentPicker(sidecar, controller, defaultEnvironment);
+  const sync = new SyncNotifier(sidecar, log);
+  const declared = (context.extension.packageJSON.contributes?.languageModelTools ?? []) as { name: string }[];
+  const tools = new LanguageModelTools(sidecar, log, declared);
+  context.subscriptions.push(controller, picker, tools);
+
+  if (config().get<boolean>('mcpServer.enabled', true)) {
+    const reg = registerMcpProvider(sidecar, resolveBinary, version, log);
+    if (reg) context.subscriptions.push(reg);
+  }
+
+  const activeNotebook = (): vscode.NotebookDocument | undefined => {
+    const doc = vscode.window.activeNotebookEditor?.notebook;
+    if (doc?.notebookType === NotebookType) return doc;
+    void vscode.window.showInformationMessage('Open a Jupyter notebook first.');
+    return undefined;
+  };
+  const reportError = (what: string) => (err: unknown) =>
+    void vscode.window.showErrorMessage(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('mcp-jupyter.selectEnvironment', () => picker.pick()),
+    vscode.commands.registerCommand('mcp-jupyter.restartKernel', async () => {
+      const doc = activeNotebook();
+      if (!doc) return;
+      await sidecar.request(Methods.kernelRestart, { notebookPath: doc.uri.fsPath }).catch(reportError('Restart failed'));
+    }),
+    vscode.commands.registerCommand('mcp-jupyter.interruptKernel', async () => {
+      const doc = activeNotebook();
+      if (!doc) return;
+      await sidecar.request(Methods.kernelInterrupt, { notebookPath: doc.uri.fsPath }).catch(reportError('Interrupt failed'));
+    }),
+    vscode.commands.registerCommand('mcp-jupyter.syncState', async () => {
+      const doc = activeNotebook();
+      if (doc) await sync.sync(doc.uri.fsPath);
+    }),
+    vscode.commands.registerCommand('mcp-jupyter.restartSidecar', () =>
+      sidecar.restart().catch(reportError('The sidecar did not start')),
+    ),
+    vscode.commands.registerCommand('mcp-jupyter.showLog', () => log.show()),
+  );
+
+  // Start in the background: activation stays fast, the first run waits for it.
+  sidecar.start().catch((err: unknown) => log.error(`sidecar did not start: ${String(err)}`));
+
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, sidecar, controller, tools, sync, picker };
+}
+
+export async function deactivate(): Promise<void> {
+  const a = active;
+  active = undefined;
+  await a?.sidecar.dispose();
+}

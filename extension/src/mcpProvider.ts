@@ -1,0 +1,58 @@
+// Registers `mcp-jupyter mcp` (attach mode) with VS Code's MCP support, so
+// VS Code's own MCP clients share this window's kernels and buffers. The API
+// arrived in VS Code 1.101; older hosts skip it.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SidecarClient } from './sidecar/client';
+import type { InitializeResult } from './wire';
+
+export const McpProviderId = 'mcp-jupyter.mcpServer';
+
+interface McpApi {
+  registerMcpServerDefinitionProvider?: (
+    id: string,
+    provider: {
+      provideMcpServerDefinitions: () => unknown[] | Promise<unknown[]>;
+      resolveMcpServerDefinition?: (def: unknown) => unknown;
+      onDidChangeMcpServerDefinitions?: vscode.Event<void>;
+    },
+  ) => vscode.Disposable;
+}
+
+type StdioCtor = new (label: string, command: string, args?: string[], env?: Record<string, string>, version?: string) => unknown;
+
+export function registerMcpProvider(
+  sidecar: SidecarClient,
+  binary: () => Promise<string>,
+  version: string,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable | undefined {
+  const api = vscode.lm as unknown as McpApi;
+  const Stdio = (vscode as unknown as { McpStdioServerDefinition?: StdioCtor }).McpStdioServerDefinition;
+  if (!api.registerMcpServerDefinitionProvider || !Stdio) {
+    log.info(`VS Code ${vscode.version} has no MCP server definition API; not registering the MCP server`);
+    return undefined;
+  }
+  const changed = new vscode.EventEmitter<void>();
+  const sub = sidecar.onDidStart(() => changed.fire());
+  const reg = api.registerMcpServerDefinitionProvider(McpProviderId, {
+    onDidChangeMcpServerDefinitions: changed.event,
+    provideMcpServerDefinitions: async () => {
+      const bin = await binary();
+      const init = sidecar.initializeResult as InitializeResult | undefined;
+      const env: Record<string, string> = {};
+      if (init?.attachSocket) env.MCP_JUPYTER_ATTACH = init.attachSocket;
+      const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+      if (folders.length) env.MCP_JUPYTER_WORKSPACE = folders.join(path.delimiter);
+      return [new Stdio('MCP Jupyter', bin, ['mcp'], env, version)];
+    },
+    resolveMcpServerDefinition: async (def: unknown) => {
+      // Attach needs the window's sidecar: make sure it runs before VS Code launches the server.
+      await sidecar.start().catch((err: unknown) => log.warn(`sidecar not running for MCP attach: ${String(err)}`));
+      return def;
+    },
+  });
+  log.info('registered the MCP server definition provider');
+  return vscode.Disposable.from(reg, sub, changed);
+}

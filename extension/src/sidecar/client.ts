@@ -1,0 +1,279 @@
+// The sidecar process and its JSON-RPC connection. This module (with
+// binary.ts) is the only place that spawns processes or imports
+// vscode-jsonrpc; it has no vscode import so unit tests can drive it with a
+// fake sidecar.
+
+import { ChildProcess, spawn } from 'node:child_process';
+import {
+  CancellationToken,
+  createMessageConnection,
+  Disposable,
+  MessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-jsonrpc/node';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  /** Raw sidecar stderr lines. */
+  sidecar(line: string): void;
+}
+
+export interface SidecarOptions {
+  /** Resolves the binary (and checks it) on every (re)start. */
+  resolveBinary: () => Promise<string>;
+  args?: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+  initializeParams: () => unknown;
+  /** Crashes tolerated within restartWindowMs before giving up. */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  restartDelayMs?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  expected: boolean;
+  willRestart: boolean;
+}
+
+type Listener<T> = (v: T) => void;
+
+export class Emitter<T> {
+  private listeners = new Set<Listener<T>>();
+  event = (l: Listener<T>): Disposable => {
+    this.listeners.add(l);
+    return { dispose: () => this.listeners.delete(l) };
+  };
+  fire(v: T): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(v);
+      } catch {
+        // A listener's failure must not stop the others.
+      }
+    }
+  }
+}
+
+/** Allows at most max events within windowMs. */
+export class RestartBudget {
+  private times: number[] = [];
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+  take(now = Date.now()): boolean {
+    this.times = this.times.filter((t) => now - t < this.windowMs);
+    if (this.times.length >= this.max) return false;
+    this.times.push(now);
+    return true;
+  }
+  reset(): void {
+    this.times = [];
+  }
+}
+
+export class SidecarNotRunningError extends Error {}
+
+type State = 'stopped' | 'starting' | 'running' | 'failed' | 'disposed';
+
+export class SidecarClient {
+  private proc: ChildProcess | undefined;
+  private conn: MessageConnection | undefined;
+  private starting: Promise<void> | undefined;
+  private state: State = 'stopped';
+  private stopping = false;
+  private readonly budget: RestartBudget;
+  private readonly notificationHandlers = new Map<string, (params: unknown) => void>();
+  private readonly requestHandlers = new Map<string, (params: unknown, token: CancellationToken) => unknown>();
+  private readonly startedEmitter = new Emitter<{ pid: number; initialize: unknown }>();
+  private readonly exitEmitter = new Emitter<ExitInfo>();
+  private readonly failedEmitter = new Emitter<string>();
+  /** Fired after each successful start and initialize. */
+  readonly onDidStart = this.startedEmitter.event;
+  /** Fired when the process exits; in-flight work of that process is lost. */
+  readonly onDidExit = this.exitEmitter.event;
+  /** Fired when the restart budget is spent; a person must restart it. */
+  readonly onDidFail = this.failedEmitter.event;
+  initializeResult: unknown;
+
+  constructor(private readonly opts: SidecarOptions) {
+    this.budget = new RestartBudget(opts.maxRestarts ?? 3, opts.restartWindowMs ?? 60_000);
+  }
+
+  get pid(): number | undefined {
+    return this.state === 'running' ? this.proc?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  onNotification(method: string, handler: (params: unknown) => void): void {
+    this.notificationHandlers.set(method, handler);
+    this.conn?.onNotification(method, handler);
+  }
+
+  onRequest(method: string, handler: (params: unknown, token: CancellationToken) => unknown): void {
+    this.requestHandlers.set(method, handler);
+    this.conn?.onRequest(method, handler);
+  }
+
+  /** Starts the sidecar if it is not running (also after a failure: a manual restart). */
+  start(): Promise<void> {
+    if (this.state === 'disposed') return Promise.reject(new SidecarNotRunningError('the extension is shutting down'));
+    if (this.state === 'running') return Promise.resolve();
+    if (!this.starting) {
+      this.state = 'starting';
+      this.starting = this.spawnAndInitialize().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  /** Manual restart (the Restart button): a fresh budget and a fresh process. */
+  async restart(): Promise<void> {
+    this.budget.reset();
+    await this.stop();
+    if (this.state !== 'disposed') this.state = 'stopped';
+    await this.start();
+  }
+
+  async request<R>(method: string, params: unknown, token?: CancellationToken): Promise<R> {
+    if (this.state === 'failed') {
+      throw new SidecarNotRunningError(
+        'the MCP Jupyter sidecar stopped repeatedly; run "MCP Jupyter: Restart Sidecar" after checking the log',
+      );
+    }
+    await this.start();
+    const conn = this.conn;
+    if (!conn) throw new SidecarNotRunningError('the MCP Jupyter sidecar is not running');
+    return token ? conn.sendRequest<R>(method, params, token) : conn.sendRequest<R>(method, params);
+  }
+
+  private async spawnAndInitialize(): Promise<void> {
+    const log = this.opts.logger;
+    let bin: string;
+    try {
+      bin = await this.opts.resolveBinary();
+    } catch (err) {
+      this.state = 'failed';
+      const msg = err instanceof Error ? err.message : String(err);
+      this.failedEmitter.fire(msg);
+      throw err;
+    }
+    const args = this.opts.args ?? ['serve'];
+    log.info(`starting ${bin} ${args.join(' ')}`);
+    const proc = spawn(bin, args, {
+      cwd: this.opts.cwd,
+      env: this.opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    this.proc = proc;
+    let stderrBuf = '';
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk: string) => {
+      stderrBuf += chunk;
+      let nl: number;
+      while ((nl = stderrBuf.indexOf('\n')) >= 0) {
+        log.sidecar(stderrBuf.slice(0, nl));
+        stderrBuf = stderrBuf.slice(nl + 1);
+      }
+    });
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once('spawn', resolve);
+      proc.once('error', reject);
+    });
+    const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    for (const [m, h] of this.notificationHandlers) conn.onNotification(m, h);
+    for (const [m, h] of this.requestHandlers) conn.onRequest(m, h);
+    conn.onError(([err]) => log.warn(`sidecar connection error: ${err.message}`));
+    this.conn = conn;
+    conn.listen();
+
+    const exited = new Promise<never>((_, reject) => {
+      proc.once('exit', (code, signal) => {
+        if (stderrBuf) log.sidecar(stderrBuf);
+        reject(new Error(`the sidecar exited during start (code ${code}, signal ${signal})`));
+      });
+    });
+    exited.catch(() => undefined);
+    proc.once('exit', (code, signal) => this.handleExit(proc, conn, code, signal));
+
+    await Promise.race([spawned, exited]);
+    const init = await Promise.race([conn.sendRequest('initialize', this.opts.initializeParams()), exited]);
+    this.initializeResult = init;
+    if (this.proc !== proc) throw new SidecarNotRunningError('the sidecar was stopped during start');
+    this.state = 'running';
+    log.info(`sidecar running (pid ${proc.pid})`);
+    this.startedEmitter.fire({ pid: proc.pid ?? -1, initialize: init });
+  }
+
+  private handleExit(proc: ChildProcess, conn: MessageConnection, code: number | null, signal: NodeJS.Signals | null) {
+    conn.dispose();
+    if (this.proc !== proc) return;
+    this.proc = undefined;
+    this.conn = undefined;
+    const expected = this.stopping || this.state === 'disposed';
+    const log = this.opts.logger;
+    let willRestart = false;
+    if (!expected) {
+      log.error(`sidecar exited unexpectedly (code ${code}, signal ${signal})`);
+      willRestart = this.budget.take();
+      this.state = willRestart ? 'stopped' : 'failed';
+    } else if (this.state !== 'disposed') {
+      this.state = 'stopped';
+    }
+    this.exitEmitter.fire({ code, signal, expected, willRestart });
+    if (willRestart) {
+      setTimeout(() => {
+        if (this.state === 'stopped') {
+          this.start().catch((err: unknown) => log.error(`sidecar restart failed: ${String(err)}`));
+        }
+      }, this.opts.restartDelayMs ?? 300);
+    } else if (!expected) {
+      this.failedEmitter.fire(`the sidecar exited (code ${code}, signal ${signal}) and its restart budget is spent`);
+    }
+  }
+
+  /** Asks the sidecar to shut down, then ends it; resolves when it is gone. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    const proc = this.proc;
+    const conn = this.conn;
+    if (!proc) return;
+    this.stopping = true;
+    try {
+      const gone = new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+        else proc.once('exit', () => resolve());
+      });
+      if (conn && this.state === 'running') {
+        await Promise.race([
+          conn.sendRequest('shutdown', {}).catch(() => undefined),
+          new Promise((r) => setTimeout(r, timeoutMs / 2)),
+        ]);
+      }
+      proc.stdin?.end();
+      const timer = setTimeout(() => proc.kill('SIGTERM'), timeoutMs / 2);
+      const hard = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      await gone;
+      clearTimeout(timer);
+      clearTimeout(hard);
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.state = 'disposed';
+  }
+}

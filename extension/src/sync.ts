@@ -1,0 +1,61 @@
+// "Sync Required": when the sidecar reports that the kernel state and the
+// notebook diverged, offer a sync; never re-run anything on our own.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { captureSnapshot, findNotebook, normalizePath } from './notebooks';
+import type { SidecarClient } from './sidecar/client';
+import { Methods, SyncStatusParams, ToolInvokeResult } from './wire';
+
+export class SyncNotifier {
+  /** Notebooks whose divergence was already shown; cleared when they are in sync again. */
+  private readonly shown = new Set<string>();
+  lastStatus: SyncStatusParams | undefined;
+
+  constructor(
+    private readonly sidecar: SidecarClient,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    sidecar.onNotification(Methods.syncStatus, (p) => this.onStatus(p as SyncStatusParams));
+  }
+
+  private onStatus(p: SyncStatusParams): void {
+    this.lastStatus = p;
+    const key = normalizePath(p.notebookPath);
+    if (!p.syncNeeded) {
+      this.shown.delete(key);
+      return;
+    }
+    if (this.shown.has(key)) return;
+    this.shown.add(key);
+    const dirty = p.dirtyCells?.length ? ` (${p.dirtyCells.length} cell(s) changed since they ran)` : '';
+    void vscode.window
+      .showWarningMessage(
+        `Sync Required — ${path.basename(p.notebookPath)}: ${p.reason || 'the kernel state differs from the notebook'}${dirty}`,
+        'Sync State Now',
+      )
+      .then((choice) => {
+        if (choice === 'Sync State Now') void this.sync(p.notebookPath);
+      });
+  }
+
+  async sync(notebookPath: string): Promise<void> {
+    const doc = findNotebook(notebookPath);
+    try {
+      const res = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Syncing kernel state of ${path.basename(notebookPath)}…` },
+        () =>
+          this.sidecar.request<ToolInvokeResult>(Methods.toolInvoke, {
+            name: 'sync_state_from_disk',
+            arguments: { notebook_path: notebookPath },
+            snapshot: doc ? captureSnapshot(doc) : undefined,
+          }),
+      );
+      this.shown.delete(normalizePath(notebookPath));
+      if (res.isError) void vscode.window.showErrorMessage(`Sync failed: ${res.content}`);
+      else this.log.info(`sync of ${notebookPath}: ${res.content}`);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Sync failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { ExitInfo, Logger, RestartBudget, SidecarClient } from '../../src/sidecar/client';
+
+// Compiled to out/test/unit; the fixture stays in the source tree.
+const fake = path.resolve(__dirname, '..', '..', '..', 'extension', 'test', 'fixtures', 'fake-sidecar.js');
+
+function client(mode: string, lines: string[] = [], maxRestarts = 2) {
+  const logger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, sidecar: (l) => lines.push(l) };
+  return new SidecarClient({
+    resolveBinary: async () => process.execPath,
+    args: [fake, 'serve'],
+    env: { ...process.env, FAKE_MODE: mode, NODE_PATH: path.resolve(__dirname, '..', '..', '..', 'node_modules') },
+    logger,
+    initializeParams: () => ({ protocolHash: 'h1' }),
+    maxRestarts,
+    restartDelayMs: 10,
+  });
+}
+
+function nextEvent<T>(subscribe: (l: (v: T) => void) => { dispose(): void }): Promise<T> {
+  return new Promise((resolve) => {
+    const d = subscribe((v) => {
+      d.dispose();
+      resolve(v);
+    });
+  });
+}
+
+describe('RestartBudget', () => {
+  it('allows max restarts per window', () => {
+    const b = new RestartBudget(2, 1000);
+    assert.equal(b.take(0), true);
+    assert.equal(b.take(10), true);
+    assert.equal(b.take(20), false);
+    assert.equal(b.take(1005), true, 'the first restart left the window');
+  });
+});
+
+describe('SidecarClient', () => {
+  it('initializes, answers requests, pipes stderr lines and serves reverse requests', async () => {
+    const lines: string[] = [];
+    const c = client('ok', lines);
+    c.onRequest('editor/snapshot', (p) => ({ got: p }));
+    const outputs: unknown[] = [];
+    c.onNotification('execution/output', (p) => outputs.push(p));
+    await c.start();
+    assert.deepEqual(c.initializeResult, { sidecarVersion: 'fake', protocolHash: 'h1', attachSocket: '' });
+    assert.deepEqual(await c.request('test/echo', { a: 1 }), { a: 1 });
+    assert.deepEqual(await c.request('test/askSnapshot', { notebookPath: '/x.ipynb' }), { got: { notebookPath: '/x.ipynb' } });
+    await c.request('test/notify', { seq: 1 });
+    await c.request('test/echo', {}); // notifications are delivered in order before later replies
+    assert.deepEqual(outputs, [{ seq: 1 }]);
+    assert.match(lines.join('\n'), /fake sidecar \d+ up \(ok\)\nsecond line/);
+    const exit = nextEvent<ExitInfo>(c.onDidExit);
+    await c.dispose();
+    assert.equal((await exit).expected, true);
+  });
+
+  it('restarts after a crash with a new process and reports the lost one', async () => {
+    const c = client('ok');
+    await c.start();
+    const first = c.pid;
+    const exit = nextEvent<ExitInfo>(c.onDidExit);
+    const restarted = nextEvent<{ pid: number }>(c.onDidStart);
+    await assert.rejects(c.request('test/crash', {}));
+    const info = await exit;
+    assert.equal(info.expected, false);
+    assert.equal(info.willRestart, true);
+    assert.equal(info.code, 7);
+    const again = await restarted;
+    assert.notEqual(again.pid, first);
+    assert.deepEqual(await c.request('test/echo', 'alive'), 'alive');
+    await c.dispose();
+  });
+
+  it('gives up when the restart budget is spent and offers a manual restart', async () => {
+    const c = client('ok', [], 1);
+    await c.start();
+    const restarted = nextEvent(c.onDidStart);
+    await assert.rejects(c.request('test/crash', {}));
+    await restarted;
+    const failed = nextEvent<string>(c.onDidFail);
+    await assert.rejects(c.request('test/crash', {}));
+    assert.match(await failed, /restart budget is spent/);
+    await assert.rejects(c.request('test/echo', {}), /Restart Sidecar/);
+    await c.restart();
+    assert.equal(await c.request('test/echo', 'back'), 'back');
+    await c.dispose();
+  });
+
+  it('fails start with the exit status when the binary dies at once', async () => {
+    const c = client('die-at-start', [], 0);
+    await assert.rejects(c.start(), /exited during start \(code 3/);
+    await c.dispose();
+  });
+});
