@@ -1,0 +1,372 @@
+// Command checkpointbench measures C1–C3 of BENCHMARKS.md: save_checkpoint and
+// load_checkpoint of 1 GiB of numeric state against the disk (dd with fsync,
+// in the same folder), dill.dump, and re-running the cell that built the data
+// from a CSV. It prints one JSON row per benchmark on stdout.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/checkpoint"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernelpy"
+)
+
+type row struct {
+	ID        string  `json:"id"`
+	What      string  `json:"what"`
+	Ours      float64 `json:"ours"`
+	Reference float64 `json:"reference"`
+	Ratio     float64 `json:"ratio"`
+	Unit      string  `json:"unit"`
+	Goal      string  `json:"goal"`
+	N         int     `json:"n"`
+	Note      string  `json:"note"`
+}
+
+func emit(r row) {
+	if r.Reference > 0 {
+		r.Ratio = round(r.Ours / r.Reference)
+	}
+	r.Ours, r.Reference = round(r.Ours), round(r.Reference)
+	b, _ := json.Marshal(r)
+	fmt.Println(string(b))
+}
+
+func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+func main() {
+	python := flag.String("python", ".venv/bin/python", "python with ipykernel, numpy, pandas, dill")
+	mib := flag.Int("mib", 512, "MiB of the ndarray and of the DataFrame each")
+	dir := flag.String("dir", "", "work folder (default: a new temp folder, removed after)")
+	flag.Parse()
+	if err := run(*python, *mib, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "checkpointbench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	ctx  context.Context
+	conn *kernel.Local
+	run  kernelpy.Runner
+	dir  string
+}
+
+// cell runs code as a user cell (history, post_run_cell hooks) and returns stdout.
+func (b *bench) cell(code string) (string, error) {
+	var out strings.Builder
+	reply, err := b.conn.Execute(b.ctx, kernel.ExecuteRequest{Code: code, StoreHistory: true}, kernel.Handlers{OnIOPub: func(m kernel.Message) {
+		if m.Header.MsgType == "stream" {
+			var c struct{ Text string }
+			_ = json.Unmarshal(m.Content, &c)
+			out.WriteString(c.Text)
+		}
+	}})
+	if err != nil {
+		return "", err
+	}
+	if reply.Status != "ok" {
+		return "", fmt.Errorf("cell failed: %s: %s", reply.Ename, reply.Evalue)
+	}
+	return out.String(), nil
+}
+
+func timed(f func() error) (float64, error) {
+	t := time.Now()
+	err := f()
+	return time.Since(t).Seconds(), err
+}
+
+// dropCaches empties the page cache when we may (root); else the read is warm.
+func dropCaches() bool {
+	syscall.Sync()
+	return os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200) == nil
+}
+
+func run(python string, mib int, dir string) error {
+	ctx := context.Background()
+	py, err := filepath.Abs(python)
+	if err != nil {
+		return err
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "checkpointbench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	rows := mib * 1024 * 1024 / 8 / 8 // 8 float64 columns
+	csv := filepath.Join(dir, "data.csv")
+	if err := writeCSV(csv, rows); err != nil {
+		return err
+	}
+	conn, err := kernel.Start(ctx, kernel.LaunchSpec{
+		Name: "python3", Language: "python", Dir: dir,
+		Argv: []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+	}, kernel.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return fmt.Errorf("start kernel: %w", err)
+	}
+	defer conn.Shutdown(context.Background())
+	b := &bench{ctx: ctx, conn: conn, run: kernelpy.ConnRunner(conn), dir: dir}
+	key, err := checkpoint.LoadKey(filepath.Join(dir, "key"))
+	if err != nil {
+		return err
+	}
+	st := checkpoint.ForNotebook(filepath.Join(dir, "nb.ipynb"), key)
+
+	build := fmt.Sprintf("import numpy as np, pandas as pd\ndf = pd.read_csv(%q)\narr = np.random.default_rng(0).random(%d)\nsmall = 1", csv, mib*1024*1024/8)
+	if _, err := b.cell(build); err != nil {
+		return fmt.Errorf("build data: %w", err)
+	}
+	gib := float64(2*mib) / 1024
+	what := fmt.Sprintf("%.2g GiB: %d MiB ndarray + %d MiB DataFrame", gib, mib, mib)
+
+	// C1: save vs dd of the same size with fsync, same folder.
+	var saved *checkpoint.SaveResult
+	c1, err := timed(func() error {
+		var err error
+		saved, err = st.Save(ctx, b.run, "bench", checkpoint.SaveOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	var total int64
+	for _, v := range saved.Manifest.Variables {
+		total += v.Size
+	}
+	src := filepath.Join(dir, "random.bin")
+	if err := writeRandom(src, total); err != nil {
+		return err
+	}
+	ddOut := filepath.Join(dir, "dd.out")
+	ddW, err := timed(func() error {
+		return exec.Command("dd", "if="+src, "of="+ddOut, "bs=4M", "conv=fsync", "status=none").Run()
+	})
+	if err != nil {
+		return fmt.Errorf("dd write: %w", err)
+	}
+	os.Remove(ddOut)
+	emit(row{ID: "C1", What: "save_checkpoint of " + what, Ours: c1, Reference: ddW, Unit: "s", Goal: "ratio ≤ 1.18", N: 1,
+		Note: fmt.Sprintf("reference: dd bs=4M conv=fsync of %d bytes (random data, source in page cache) into the same folder", total)})
+
+	// C1d: the same variables with dill.dump (+ fsync, as our save does).
+	dillPath := filepath.Join(dir, "state.dill")
+	c1d, err := timed(func() error {
+		_, err := b.run(ctx, fmt.Sprintf("exec(%q, {'__name__': '__bench__', 'ns': get_ipython().user_ns})",
+			fmt.Sprintf("import dill, os\nwith open(%q, 'wb') as f:\n    dill.dump({'arr': ns['arr'], 'df': ns['df'], 'small': ns['small']}, f)\n    f.flush()\n    os.fsync(f.fileno())\n", dillPath)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("dill.dump: %w", err)
+	}
+	os.Remove(dillPath)
+	emit(row{ID: "C1d", What: "save_checkpoint of " + what + " vs dill.dump", Ours: c1, Reference: c1d, Unit: "s", Goal: "ratio ≤ 0.33", N: 1,
+		Note: "reference: dill.dump of the same variables to one file in the kernel, then fsync"})
+
+	// C2: restart (state lost), load vs dd read of the blobs, cold cache when root.
+	if err := conn.Restart(ctx); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	cold := dropCaches()
+	c2, err := timed(func() error {
+		_, err := st.Load(ctx, b.run, "bench")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if out, err := b.cell("print(df.shape, arr.shape, small)"); err != nil || !strings.Contains(out, "(1, 1)") && !strings.Contains(out, " 1\n") {
+		return fmt.Errorf("state after load: %q %v", out, err)
+	}
+	dropCaches()
+	var blobs []string
+	for _, v := range saved.Manifest.Variables {
+		blobs = append(blobs, filepath.Join(st.Root(), "blobs", v.Digest))
+	}
+	ddR, err := timed(func() error {
+		for _, p := range blobs {
+			if err := exec.Command("dd", "if="+p, "of=/dev/null", "bs=4M", "status=none").Run(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("dd read: %w", err)
+	}
+	cache := "cold page cache (drop_caches before each)"
+	if !cold {
+		cache = "WARM page cache (not root: could not drop caches)"
+	}
+	emit(row{ID: "C2", What: "load_checkpoint of " + what + " after a kernel restart", Ours: c2, Reference: ddR, Unit: "s", Goal: "ratio ≤ 1.25", N: 1,
+		Note: "reference: dd bs=4M read of the same blob files; " + cache + "; ours includes verifying the signature and every blob's SHA-256"})
+
+	// C2r: re-running the cell that built the data.
+	if err := conn.Restart(ctx); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	dropCaches()
+	c2r, err := timed(func() error { _, err := b.cell(build); return err })
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	emit(row{ID: "C2r", What: "load_checkpoint vs re-running the cell that built the data", Ours: c2, Reference: c2r, Unit: "s", Goal: "ratio ≤ 0.05", N: 1,
+		Note: fmt.Sprintf("reference: pd.read_csv of a %d-row, 8-column CSV + a %d MiB random ndarray, fresh kernel, %s", rows, mib, cache)})
+
+	// C3: load, change one small variable, save again.
+	if _, err := st.Load(ctx, b.run, "bench"); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	before, err := blobStats(filepath.Join(st.Root(), "blobs"))
+	if err != nil {
+		return err
+	}
+	var times []float64
+	rewritten := 0
+	written := 0
+	for i := 0; i < 5; i++ {
+		if _, err := b.cell(fmt.Sprintf("small = %d", i+2)); err != nil {
+			return err
+		}
+		var res *checkpoint.SaveResult
+		t, err := timed(func() error {
+			var err error
+			res, err = st.Save(ctx, b.run, "bench", checkpoint.SaveOptions{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("second save: %w", err)
+		}
+		times = append(times, t*1000)
+		written += res.Written
+	}
+	after, err := blobStats(filepath.Join(st.Root(), "blobs"))
+	if err != nil {
+		return err
+	}
+	for name, s := range before {
+		if after[name] != s {
+			rewritten++
+		}
+	}
+	med := median(times)
+	emit(row{ID: "C3", What: "second save_checkpoint after changing one small variable (" + what + " unchanged)", Ours: med, Unit: "ms", Goal: "ours ≤ 50 ms, no unchanged blob rewritten", N: len(times),
+		Note: fmt.Sprintf("median of %d saves; blobs written %d (want %d: the small variable each time), unchanged blobs rewritten %d", len(times), written, len(times), rewritten)})
+	if rewritten != 0 || written != len(times) {
+		return errors.New("C3: an unchanged blob was rewritten")
+	}
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+type stat struct {
+	ino   uint64
+	mtime int64
+}
+
+func blobStats(dir string) (map[string]stat, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]stat{}
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || e.IsDir() {
+			continue
+		}
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		var ino uint64
+		if st != nil {
+			ino = st.Ino
+		}
+		out[e.Name()] = stat{ino, fi.ModTime().UnixNano()}
+	}
+	return out, nil
+}
+
+// writeCSV writes rows of 8 float columns with 3 decimals (fast to produce here,
+// realistic to parse for pandas).
+func writeCSV(path string, rows int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString("a,b,c,d,e,f,g,h\n")
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 0, 64)
+	for i := 0; i < rows; i++ {
+		buf = buf[:0]
+		for c := 0; c < 8; c++ {
+			if c > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendFloat(buf, float64(r.IntN(100000))/1000, 'f', 3, 64)
+		}
+		buf = append(buf, '\n')
+		w.Write(buf)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeRandom(path string, n int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	buf := make([]byte, 1<<22)
+	for n > 0 {
+		for i := 0; i+8 <= len(buf); i += 8 {
+			v := r.Uint64()
+			for j := 0; j < 8; j++ {
+				buf[i+j] = byte(v >> (8 * j))
+			}
+		}
+		k := int64(len(buf))
+		if n < k {
+			k = n
+		}
+		if _, err := f.Write(buf[:k]); err != nil {
+			f.Close()
+			return err
+		}
+		n -= k
+	}
+	return f.Close()
+}
