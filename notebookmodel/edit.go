@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -62,7 +61,6 @@ type AppliedEdit struct {
 	CellIDs []string `json:"cellIds"`
 }
 
-var cellIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
 // work is a notebook being edited: the bytes around the cells array and each cell's JSON text.
 type work struct {
@@ -313,7 +311,7 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 			id := c.ID
 			if id == "" {
 				id = w.freshID()
-			} else if !cellIDPattern.MatchString(id) {
+			} else if !validID(id) {
 				return nil, AppliedEdit{}, fmt.Errorf("%w: cell id %q must be 1–64 letters, digits, '-' or '_'", ErrBadEdit, id)
 			} else if w.hasID(id) {
 				return nil, AppliedEdit{}, fmt.Errorf("%w: cell id %q is already used", ErrBadEdit, id)

@@ -138,7 +138,9 @@ func parseCell(c gjson.Result, i int, nbLang string) (cellData, error) {
 		case "cell_type":
 			cd.typ = v.Str
 		case "id":
-			cd.id, cd.idInDoc = v.Str, v.Type == gjson.String && v.Str != ""
+			// An id breaking nbformat's pattern counts as missing: it gets a
+			// valid id, written with the next edit.
+			cd.id, cd.idInDoc = v.Str, v.Type == gjson.String && validID(v.Str)
 		case "source":
 			srcRes = v
 		case "metadata":
@@ -323,4 +325,18 @@ func (nb *Notebook) cell(i int) Cell {
 		}
 	}
 	return cell
+}
+
+// validID reports whether id matches nbformat's ^[a-zA-Z0-9-_]+$ with 1–64 characters.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

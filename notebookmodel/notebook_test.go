@@ -309,7 +309,7 @@ func TestApply(t *testing.T) {
 		{name: "append with fresh id", edit: Edit{Op: EditAppend, Cells: []NewCell{{Type: "markdown", Source: "# End"}}},
 			check: func(t *testing.T, out *Notebook) {
 				c := out.Cells()[3]
-				if c.Type != "markdown" || c.Source != "# End" || !cellIDPattern.MatchString(c.ID) || len(c.ID) != 8 {
+				if c.Type != "markdown" || c.Source != "# End" || !validID(c.ID) || len(c.ID) != 8 {
 					t.Errorf("appended %+v", c)
 				}
 			}},
@@ -545,7 +545,7 @@ func TestSnapshot(t *testing.T) {
 	}
 	// Bad input does not break the notebook.
 	bad := FromSnapshot(Snapshot{Cells: []SnapshotCell{{ID: "bad id!", Kind: "weird", Metadata: json.RawMessage(`[`), Outputs: []json.RawMessage{json.RawMessage(`{`)}}}})
-	if c := bad.Cells(); len(c) != 1 || c[0].Type != "code" || !cellIDPattern.MatchString(c[0].ID) {
+	if c := bad.Cells(); len(c) != 1 || c[0].Type != "code" || !validID(c[0].ID) {
 		t.Errorf("bad snapshot cells %+v", c)
 	}
 }

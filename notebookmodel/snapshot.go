@@ -102,7 +102,7 @@ func FromSnapshot(s Snapshot) *Notebook {
 			}
 		}
 		fields := []field{{"cell_type", quote(kind)}, {"metadata", meta}, {"source", sourceJSON(c.Source, true)}}
-		if c.ID != "" && cellIDPattern.MatchString(c.ID) {
+		if c.ID != "" && validID(c.ID) {
 			fields = append(fields, field{"id", quote(c.ID)})
 		}
 		if kind == KindCode {
