@@ -62,6 +62,7 @@ $(VENV_OK): testfixtures/requirements.txt
 
 ## --- tests ----------------------------------------------------------------------
 export MCP_JUPYTER_REQUIRE_VENV := 1
+export MCP_JUPYTER_REQUIRE_BWRAP := 1
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
 test: venv all test-go test-node test-vscode

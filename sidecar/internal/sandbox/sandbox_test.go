@@ -1,0 +1,254 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
+)
+
+func fakeLook(found ...string) func(string) (string, error) {
+	return func(name string) (string, error) {
+		for _, f := range found {
+			if f == name {
+				return "/usr/bin/" + name, nil
+			}
+		}
+		return "", exec.ErrNotFound
+	}
+}
+
+func TestWrap(t *testing.T) {
+	base := kernel.LaunchSpec{
+		Name: "python3", Argv: []string{"/venv/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+		Env: []string{"PATH=/venv/bin:/usr/bin", "HOME=/home/u"}, Dir: "/ws/nb", InterruptMode: "signal",
+	}
+	opts := Options{ProjectDir: "/ws", RuntimeDir: "/run/k", LookPath: fakeLook("bwrap", "docker")}
+
+	t.Run("none is unchanged", func(t *testing.T) {
+		got, err := Wrap(base, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(base, got); diff != "" {
+			t.Errorf("(-want +got)\n%s", diff)
+		}
+	})
+	t.Run("bubblewrap", func(t *testing.T) {
+		o := opts
+		o.Kind = Bubblewrap
+		got, err := Wrap(base, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"/usr/bin/bwrap", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+			"--tmpfs", "/tmp", "--unshare-ipc", "--unshare-uts", "--unshare-net",
+			"--bind", "/ws", "/ws", "--bind", "/run/k", "/run/k", "--chdir", "/ws/nb", "--",
+			"/venv/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"}
+		if diff := cmp.Diff(want, got.Argv); diff != "" {
+			t.Errorf("argv (-want +got)\n%s", diff)
+		}
+		wantEnv := []string{"PATH=/venv/bin:/usr/bin", "IPYTHONDIR=/tmp/ipython", "MPLCONFIGDIR=/tmp/matplotlib",
+			"JUPYTER_RUNTIME_DIR=/tmp/jupyter-runtime", "HOME=/tmp"}
+		if diff := cmp.Diff(wantEnv, got.Env); diff != "" {
+			t.Errorf("env (-want +got)\n%s", diff)
+		}
+		if got.InterruptMode != "signal" {
+			t.Errorf("interrupt mode = %q, want signal", got.InterruptMode)
+		}
+	})
+	t.Run("bubblewrap with network", func(t *testing.T) {
+		o := opts
+		o.Kind, o.Network = Bubblewrap, true
+		got, err := Wrap(base, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.Join(got.Argv, " "), "--unshare-net") {
+			t.Errorf("network allowed but argv unshares it: %q", got.Argv)
+		}
+	})
+	t.Run("docker", func(t *testing.T) {
+		o := opts
+		o.Kind, o.Image = Docker, "jupyter/scipy:1"
+		got, err := Wrap(base, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"/usr/bin/docker", "run", "--rm", "-i", "--init", "-v", "/run/k:/run/k", "-v", "/ws:/ws",
+			"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), "--network", "none", "-w", "/ws/nb",
+			"-e", "IPYTHONDIR=/tmp/ipython", "-e", "MPLCONFIGDIR=/tmp/matplotlib", "-e", "JUPYTER_RUNTIME_DIR=/tmp/jupyter-runtime",
+			"-e", "HOME=/tmp", "jupyter/scipy:1", "python", "-m", "ipykernel_launcher", "-f", "{connection_file}"}
+		if diff := cmp.Diff(want, got.Argv); diff != "" {
+			t.Errorf("argv (-want +got)\n%s", diff)
+		}
+		if got.InterruptMode != "message" {
+			t.Errorf("interrupt mode = %q, want message", got.InterruptMode)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"docker without image", Options{Kind: Docker, ProjectDir: "/ws", RuntimeDir: "/r", LookPath: fakeLook("docker")}, "docker_image is required"},
+		{"docker missing", Options{Kind: Docker, Image: "x", ProjectDir: "/ws", RuntimeDir: "/r", LookPath: fakeLook()}, "docker is not installed"},
+		{"bwrap missing", Options{Kind: Bubblewrap, ProjectDir: "/ws", RuntimeDir: "/r", LookPath: fakeLook()}, "apt-get install bubblewrap"},
+		{"relative project", Options{Kind: Bubblewrap, ProjectDir: "ws", RuntimeDir: "/r", LookPath: fakeLook("bwrap")}, "not an absolute path"},
+		{"no runtime dir", Options{Kind: Bubblewrap, ProjectDir: "/ws", LookPath: fakeLook("bwrap")}, "runtime dir are required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Wrap(base, tc.o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseKind(t *testing.T) {
+	for in, want := range map[string]Kind{"": None, "none": None, "bwrap": Bubblewrap, "Bubblewrap": Bubblewrap, "docker": Docker} {
+		got, err := ParseKind(in)
+		if err != nil || got != want {
+			t.Errorf("ParseKind(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseKind("chroot"); err == nil {
+		t.Error("ParseKind(chroot) succeeded")
+	}
+}
+
+// TestBubblewrapKernel runs a real ipykernel in the jail: it can write the
+// project, but not outside it, and has no network.
+func TestBubblewrapKernel(t *testing.T) {
+	py := testenv.Python(t)
+	if err := Check(context.Background(), Bubblewrap); err != nil {
+		if errors.Is(err, ErrUnavailable) && os.Getenv("MCP_JUPYTER_REQUIRE_BWRAP") != "1" {
+			t.Skipf("bubblewrap sandbox cannot run here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	project, runtime := t.TempDir(), t.TempDir()
+	// Outside the jail's private /tmp, so the folder exists inside (read-only).
+	scratch := filepath.Join(testenv.RepoRoot(), ".test-output")
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outside, err := os.MkdirTemp(scratch, "sandbox-outside-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(outside) })
+	spec := kernel.LaunchSpec{Name: "python3", Argv: []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}"}, Dir: project}
+	var wrapped kernel.LaunchSpec
+	wrapped, err = Wrap(spec, Options{Kind: Bubblewrap, ProjectDir: project, RuntimeDir: runtime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	k, err := kernel.Start(ctx, wrapped, kernel.Options{RuntimeDir: runtime, Transport: Transport(Bubblewrap)})
+	if err != nil {
+		t.Fatalf("start sandboxed kernel: %v", err)
+	}
+	defer k.Shutdown(context.Background())
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	code := fmt.Sprintf(`
+import json, os, socket
+r = {}
+try:
+    open(os.path.join(%[1]q, "inside.txt"), "w").write("ok"); r["project"] = "written"
+except OSError as e:
+    r["project"] = type(e).__name__
+try:
+    open(os.path.join(%[2]q, "escape.txt"), "w").write("bad"); r["outside"] = "written"
+except OSError as e:
+    r["outside"] = type(e).__name__
+try:
+    socket.create_connection(("127.0.0.1", %[3]d), timeout=2).close(); r["net"] = "connected"
+except OSError as e:
+    r["net"] = type(e).__name__
+print(json.dumps(r))
+`, project, outside, port)
+	var mu sync.Mutex
+	var out strings.Builder
+	reply, err := k.Execute(ctx, kernel.ExecuteRequest{Code: code}, kernel.Handlers{OnIOPub: func(m kernel.Message) {
+		if m.Header.MsgType != "stream" {
+			return
+		}
+		var c struct{ Text string }
+		if json.Unmarshal(m.Content, &c) == nil {
+			mu.Lock()
+			out.WriteString(c.Text)
+			mu.Unlock()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.Status != "ok" {
+		t.Fatalf("execute: %s %s: %s", reply.Status, reply.Ename, reply.Evalue)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out.String())), &got); err != nil {
+		t.Fatalf("kernel printed %q: %v", out.String(), err)
+	}
+	want := map[string]string{"project": "written", "outside": "OSError", "net": "ConnectionRefusedError"}
+	// Without a network namespace route, connect fails as unreachable or refused: both mean no way out.
+	if got["net"] == "OSError" || got["net"] == "TimeoutError" {
+		want["net"] = got["net"]
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inside the sandbox (-want +got)\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "escape.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the kernel wrote outside the project: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(project, "inside.txt")); err != nil || string(b) != "ok" {
+		t.Errorf("project file: %q, %v", b, err)
+	}
+}
+
+// TestDockerUnavailable checks the clear error where no Docker engine runs (as
+// on these CI machines). Where one runs, the real container test needs an image
+// with ipykernel, named by MCP_JUPYTER_TEST_DOCKER_IMAGE.
+func TestDockerUnavailable(t *testing.T) {
+	err := Check(context.Background(), Docker)
+	if err == nil {
+		t.Skip("a Docker engine is reachable here; the unavailable-engine message cannot be checked")
+	}
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if !strings.Contains(err.Error(), "docker") && !strings.Contains(err.Error(), "Docker") {
+		t.Errorf("error does not name Docker: %v", err)
+	}
+}
