@@ -97,15 +97,17 @@ func cellFieldDiff(a, b *cellData) []string {
 }
 
 func outputsEqual(a, b *cellData) bool {
-	if len(a.outputs) != len(b.outputs) {
-		return false
+	if a.outputs.Raw == b.outputs.Raw {
+		return true
 	}
-	for i := range a.outputs {
-		if !jsonEqual([]byte(a.outputs[i].Raw), []byte(b.outputs[i].Raw)) {
-			return false
-		}
+	ca, cb := "[]", "[]"
+	if a.outputs.Exists() {
+		ca = compactJSON([]byte(a.outputs.Raw))
 	}
-	return true
+	if b.outputs.Exists() {
+		cb = compactJSON([]byte(b.outputs.Raw))
+	}
+	return ca == cb
 }
 
 // jsonEqual compares JSON ignoring formatting (a buffer snapshot and a file

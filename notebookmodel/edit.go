@@ -61,7 +61,6 @@ type AppliedEdit struct {
 	CellIDs []string `json:"cellIds"`
 }
 
-
 // work is a notebook being edited: the bytes around the cells array and each cell's JSON text.
 type work struct {
 	nb     *Notebook
@@ -417,7 +416,7 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 		changed := false
 		for i := from; i < from+n; i++ {
 			c := &nb.cells[i]
-			if c.typ != KindCode || (len(c.outputs) == 0 && c.executionCount == nil) {
+			if c.typ != KindCode || (!hasElements(c.outputs) && c.executionCount == nil) {
 				continue
 			}
 			w.cells[i] = w.setKey(w.setKey(w.cells[i], "outputs", "[]"), "execution_count", "null")
@@ -443,6 +442,15 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 	}
 	out.version = nb.version
 	return out, applied, nil
+}
+
+func hasElements(arr gjson.Result) bool {
+	any := false
+	arr.ForEach(func(_, _ gjson.Result) bool {
+		any = true
+		return false
+	})
+	return any
 }
 
 func orEmptyObject(raw []byte) []byte {

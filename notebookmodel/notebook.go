@@ -61,7 +61,7 @@ type cellData struct {
 	sourceIsList   bool
 	metadata       []byte // raw, nil when absent
 	executionCount *int
-	outputs        []gjson.Result
+	outputs        gjson.Result // the outputs array; !Exists() when absent
 }
 
 // Parse reads an nbformat 4 notebook. The input is copied.
@@ -80,19 +80,32 @@ func parse(raw []byte) (*Notebook, error) {
 	if !root.IsObject() {
 		return nil, fmt.Errorf("%w: the top level is a JSON %s, not an object", ErrNotNotebook, jsonKind(root))
 	}
-	major := root.Get("nbformat")
+	// One pass over the top-level keys: each Get would rescan the cells.
+	var major, minorRes, cells, meta gjson.Result
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "nbformat":
+			major = v
+		case "nbformat_minor":
+			minorRes = v
+		case "cells":
+			cells = v
+		case "metadata":
+			meta = v
+		}
+		return true
+	})
 	if !major.Exists() {
 		return nil, fmt.Errorf("%w: no \"nbformat\" field", ErrNotNotebook)
 	}
 	if major.Type != gjson.Number {
 		return nil, fmt.Errorf("%w: \"nbformat\" is not a number", ErrNotNotebook)
 	}
-	minor := int(root.Get("nbformat_minor").Int())
+	minor := int(minorRes.Int())
 	if major.Int() != 4 {
 		return nil, fmt.Errorf("%w: nbformat %d.%d; only version 4 is supported (open and save it in Jupyter to upgrade)",
 			ErrUnsupportedVersion, major.Int(), minor)
 	}
-	cells := root.Get("cells")
 	if !cells.IsArray() {
 		return nil, fmt.Errorf("%w: no \"cells\" array", ErrNotNotebook)
 	}
@@ -101,7 +114,7 @@ func parse(raw []byte) (*Notebook, error) {
 		arrStart: cells.Index,
 		arrEnd:   cells.Index + len(cells.Raw),
 		minor:    minor,
-		language: notebookLanguage(root.Get("metadata")),
+		language: notebookLanguage(meta),
 		indent:   detectIndent(raw),
 		hasIDs:   true,
 	}
@@ -151,7 +164,7 @@ func parseCell(c gjson.Result, i int, nbLang string) (cellData, error) {
 				cd.executionCount = &n
 			}
 		case "outputs":
-			cd.outputs = v.Array()
+			cd.outputs = v
 		}
 		return true
 	})
@@ -167,8 +180,11 @@ func parseCell(c gjson.Result, i int, nbLang string) (cellData, error) {
 	default:
 		return cellData{}, fmt.Errorf("%w: cell %d has unknown cell_type %q", ErrNotNotebook, i, cd.typ)
 	}
-	if lang := gjson.GetBytes(cd.metadata, "vscode.languageId"); lang.Type == gjson.String && lang.Str != "" {
-		cd.language = lang.Str
+	// VS Code keeps a cell's own language in metadata.vscode.languageId.
+	if bytes.Contains(cd.metadata, []byte(`"vscode"`)) {
+		if lang := gjson.GetBytes(cd.metadata, "vscode.languageId"); lang.Type == gjson.String && lang.Str != "" {
+			cd.language = lang.Str
+		}
 	}
 	cd.source, cd.sourceIsList = multiline(srcRes)
 	return cd, nil
@@ -180,6 +196,7 @@ func multiline(r gjson.Result) (string, bool) {
 		return r.String(), false
 	}
 	var b strings.Builder
+	b.Grow(len(r.Raw))
 	r.ForEach(func(_, v gjson.Result) bool {
 		b.WriteString(v.String())
 		return true
@@ -318,11 +335,12 @@ func (nb *Notebook) cell(i int) Cell {
 		Index: i, ID: c.id, Type: c.typ, Language: c.language, Source: c.source,
 		Metadata: json.RawMessage(c.metadata), ExecutionCount: c.executionCount,
 	}
-	if c.outputs != nil {
-		cell.Outputs = make([]json.RawMessage, len(c.outputs))
-		for j, o := range c.outputs {
-			cell.Outputs[j] = json.RawMessage(o.Raw)
-		}
+	if c.outputs.IsArray() {
+		cell.Outputs = []json.RawMessage{}
+		c.outputs.ForEach(func(_, o gjson.Result) bool {
+			cell.Outputs = append(cell.Outputs, json.RawMessage(o.Raw))
+			return true
+		})
 	}
 	return cell
 }

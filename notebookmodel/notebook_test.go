@@ -136,7 +136,7 @@ func TestOutline(t *testing.T) {
 		{Index: 0, ID: "m1", Type: "markdown", Language: "markdown", Title: "Second-level *heading*", HeadingLevel: 2, Lines: 2,
 			SourceHash: sourceHash("Intro text\n## Second-level *heading* ##\n")},
 		{Index: 1, ID: "c1", Type: "code", Language: "python", Title: "x = 1", Lines: 4, ExecutionCount: &seven,
-			Outputs: OutputSummary{Count: 3, MimeTypes: []string{"stream:stdout", "image/png", "text/plain", "error"}, ErrorName: "ValueError"},
+			Outputs:    OutputSummary{Count: 3, MimeTypes: []string{"stream:stdout", "image/png", "text/plain", "error"}, ErrorName: "ValueError"},
 			SourceHash: sourceHash("\n\n  x = 1  \nhello = 'world'")},
 		{Index: 2, ID: "r1", Type: "raw", Language: "latex", Title: "", Lines: 0, SourceHash: sourceHash("")},
 	}

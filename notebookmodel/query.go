@@ -1,11 +1,11 @@
 package notebookmodel
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -41,9 +41,12 @@ func lineCount(s string) int {
 	return strings.Count(strings.TrimSuffix(s, "\n"), "\n") + 1
 }
 
+// sourceHash is FNV-1a 64: cheap enough for 5,000 cells per outline, and a
+// change detector, not a security check.
 func sourceHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:6])
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // title is a markdown cell's first heading, else the first non-blank line.
@@ -88,8 +91,8 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func summarize(outputs []gjson.Result) OutputSummary {
-	s := OutputSummary{Count: len(outputs)}
+func summarize(outputs gjson.Result) OutputSummary {
+	var s OutputSummary
 	seen := map[string]bool{}
 	add := func(m string) {
 		if !seen[m] {
@@ -97,7 +100,8 @@ func summarize(outputs []gjson.Result) OutputSummary {
 			s.MimeTypes = append(s.MimeTypes, m)
 		}
 	}
-	for _, o := range outputs {
+	outputs.ForEach(func(_, o gjson.Result) bool {
+		s.Count++
 		s.Bytes += len(o.Raw)
 		switch typ := o.Get("output_type").Str; typ {
 		case "stream":
@@ -113,7 +117,8 @@ func summarize(outputs []gjson.Result) OutputSummary {
 				return true
 			})
 		}
-	}
+		return true
+	})
 	return s
 }
 
@@ -178,12 +183,16 @@ func (nb *Notebook) Search(q SearchQuery) ([]SearchHit, error) {
 		if !q.Outputs {
 			continue
 		}
-		for j, o := range c.outputs {
-			if !m.searchText(outputText(o), func(line int, snip string) bool {
+		j, more := 0, true
+		c.outputs.ForEach(func(_, o gjson.Result) bool {
+			more = m.searchText(outputText(o), func(line int, snip string) bool {
 				return emit(SearchHit{Index: i, CellID: c.id, Where: "output", OutputIndex: j, Line: line, Snippet: snip})
-			}) {
-				return hits, nil
-			}
+			})
+			j++
+			return more
+		})
+		if !more {
+			return hits, nil
 		}
 	}
 	return hits, nil
@@ -435,7 +444,7 @@ func (nb *Notebook) ReadCell(ref CellRef, opts ReadOptions) (CellView, error) {
 	c := &nb.cells[i]
 	v := CellView{Index: i, ID: c.id, Type: c.typ, Language: c.language, Source: c.source,
 		ExecutionCount: c.executionCount, Outputs: []OutputView{}}
-	for _, o := range c.outputs {
+	c.outputs.ForEach(func(_, o gjson.Result) bool {
 		ov := OutputView{OutputType: o.Get("output_type").Str, Bytes: len(o.Raw)}
 		o.Get("data").ForEach(func(k, _ gjson.Result) bool {
 			ov.MimeTypes = append(ov.MimeTypes, k.Str)
@@ -456,6 +465,7 @@ func (nb *Notebook) ReadCell(ref CellRef, opts ReadOptions) (CellView, error) {
 		}
 		ov.Text = text
 		v.Outputs = append(v.Outputs, ov)
-	}
+		return true
+	})
 	return v, nil
 }
