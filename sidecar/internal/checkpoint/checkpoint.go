@@ -229,6 +229,8 @@ func (s *Store) writeManifest(dir string, m Manifest) error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
+	_, statErr := os.Stat(dir)
+	created := statErr != nil
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create checkpoint folder: %w", err)
 	}
@@ -253,7 +255,9 @@ func (s *Store) writeManifest(dir string, m Manifest) error {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	syncDir(dir)
-	syncDir(s.root)
+	if created {
+		syncDir(s.root) // each fsync costs milliseconds: only when the folder is new
+	}
 	return nil
 }
 
