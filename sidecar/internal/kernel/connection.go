@@ -25,10 +25,11 @@ type connectionInfo struct {
 }
 
 func (c connectionInfo) endpoint(port int) string {
+	registerTransports()
 	if c.Transport == "ipc" {
-		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
+		return fmt.Sprintf("%s://%s-%d", ipcScheme, c.IP, port)
 	}
-	return fmt.Sprintf("tcp://%s:%d", c.IP, port)
+	return fmt.Sprintf("%s://%s:%d", tcpScheme, c.IP, port)
 }
 
 func newKey() (string, error) {

@@ -31,6 +31,7 @@ type incarnation struct {
 
 	shell, control, stdin, iopub, hb zmq4.Socket
 	sendMu                           sync.Mutex
+	trackers                         []*connTracker // one per socket, in dial order
 
 	exited   chan struct{} // closed when the process was reaped
 	exitDesc string
@@ -41,6 +42,7 @@ type incarnation struct {
 	expected  atomic.Bool  // a restart/shutdown is under way: death is not an error
 	reason    atomic.Value // string: why an expected death happened
 	iopubSeen chan struct{}
+	ready     atomic.Bool // handshake done: the kernel can take a shutdown_request
 	iopubOnce sync.Once
 
 	mu      sync.Mutex
@@ -243,22 +245,38 @@ func (inc *incarnation) connect(ctx context.Context) error {
 		return append([]zmq4.Option{zmq4.WithDialerRetry(10 * time.Millisecond), zmq4.WithDialerMaxRetries(-1), zmq4.WithLogger(zlog)}, extra...)
 	}
 	id := zmq4.SocketIdentity(newID())
-	inc.shell = zmq4.NewDealer(inc.ctx, opts(zmq4.WithID(id))...)
-	inc.stdin = zmq4.NewDealer(inc.ctx, opts(zmq4.WithID(id))...) // same identity as shell, or input_request never arrives
-	inc.control = zmq4.NewDealer(inc.ctx, opts()...)
-	inc.iopub = zmq4.NewSub(inc.ctx, opts()...)
-	inc.hb = zmq4.NewReq(inc.ctx, opts()...)
+	tctx := func() context.Context {
+		t := &connTracker{}
+		inc.trackers = append(inc.trackers, t)
+		return withTracker(inc.ctx, t)
+	}
+	inc.shell = zmq4.NewDealer(tctx(), opts(zmq4.WithID(id))...)
+	inc.stdin = zmq4.NewDealer(tctx(), opts(zmq4.WithID(id))...) // same identity as shell, or input_request never arrives
+	inc.control = zmq4.NewDealer(tctx(), opts()...)
+	inc.iopub = zmq4.NewSub(tctx(), opts()...)
+	inc.hb = zmq4.NewReq(tctx(), opts()...)
 	if err := inc.iopub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
 		return fmt.Errorf("subscribe iopub: %w", err)
 	}
 	ci := inc.ci
-	for _, d := range []struct {
+	for i, d := range []struct {
 		name string
 		s    zmq4.Socket
 		port int
 	}{{"shell", inc.shell, ci.ShellPort}, {"stdin", inc.stdin, ci.StdinPort}, {"control", inc.control, ci.ControlPort}, {"iopub", inc.iopub, ci.IOPubPort}, {"hb", inc.hb, ci.HBPort}} {
-		if err := d.s.Dial(ci.endpoint(d.port)); err != nil {
-			return inc.startErr(sctx, fmt.Errorf("dial %s: %w", d.name, err))
+		// zmq4 retries a refused connection itself, but not a connection
+		// reset during the greeting (a kernel still setting up): retry that.
+		for {
+			err := d.s.Dial(ci.endpoint(d.port))
+			if err == nil {
+				break
+			}
+			if sctx.Err() != nil || inc.ctx.Err() != nil {
+				return inc.startErr(sctx, fmt.Errorf("dial %s: %w", d.name, err))
+			}
+			inc.trackers[i].closeAll() // the failed attempt's conn, which zmq4 leaks
+			k.log.Debug("dial failed; retrying", "socket", d.name, "err", err)
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	for _, r := range []struct {
@@ -302,6 +320,7 @@ func (inc *incarnation) connect(ctx context.Context) error {
 				var info KernelInfo
 				_ = json.Unmarshal(reply.Content, &info)
 				info.Raw = reply.Content
+				inc.ready.Store(true)
 				k.mu.Lock()
 				k.info = info
 				k.status = StatusIdle
@@ -479,9 +498,9 @@ func (inc *incarnation) heartbeat() {
 		case <-timer.C:
 			k.log.Warn("kernel missed its heartbeat; killing it", "pid", inc.pid, "timeout", k.opts.HeartbeatTimeout)
 			inc.die(fmt.Errorf("%w: no heartbeat for %s (process %d hung or stopped; killed)", ErrKernelDead, k.opts.HeartbeatTimeout, inc.pid))
+			_ = syscall.Kill(-inc.pid, syscall.SIGKILL)
 			inc.cancel()
 			<-res
-			_ = syscall.Kill(-inc.pid, syscall.SIGKILL)
 			return
 		}
 	}
@@ -512,7 +531,7 @@ func (inc *incarnation) stop(ctx context.Context, restart bool) {
 				return false
 			}
 		}
-		if !exited() && inc.deathErr() == nil && inc.control != nil {
+		if !exited() && inc.deathErr() == nil && inc.ready.Load() {
 			h := newHeader("shutdown_request", inc.k.session)
 			if err := inc.send(inc.control, h, nil, map[string]any{"restart": restart}); err != nil {
 				inc.k.log.Debug("shutdown_request", "err", err)
@@ -538,6 +557,9 @@ func (inc *incarnation) stop(ctx context.Context, restart bool) {
 			}
 		}
 		inc.readers.Wait()
+		for _, t := range inc.trackers {
+			t.closeAll()
+		}
 		// A grandchild may still hold the pipes open: give the loggers a moment
 		// to reach EOF, then close our ends.
 		done := make(chan struct{})
