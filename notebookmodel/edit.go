@@ -1,10 +1,9 @@
 package notebookmodel
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -238,9 +237,9 @@ func (w *work) newCellJSON(c NewCell, id string) (string, error) {
 
 func (w *work) freshID() string {
 	for {
-		var buf [4]byte
-		_, _ = rand.Read(buf[:])
-		id := hex.EncodeToString(buf[:])
+		// Cell ids need uniqueness within the notebook, not secrecy;
+		// math/rand keeps crypto (half a megabyte) out of the WASM build.
+		id := fmt.Sprintf("%08x", rand.Uint32())
 		if !w.hasID(id) {
 			return id
 		}

@@ -2,11 +2,10 @@ package notebookmodel
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -296,10 +295,10 @@ func (nb *Notebook) assignMissingIDs() {
 			continue
 		}
 		for salt := 0; ; salt++ {
-			h := sha256.New()
+			h := fnv.New64a()
 			h.Write([]byte(strconv.Itoa(i) + ":" + strconv.Itoa(salt) + ":"))
 			h.Write([]byte(c.source))
-			id := hex.EncodeToString(h.Sum(nil))[:8]
+			id := fmt.Sprintf("%08x", uint32(h.Sum64()>>32))
 			if !used[id] {
 				c.id, used[id] = id, true
 				break

@@ -3,11 +3,11 @@ package notebookmodel
 import (
 	"strings"
 
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+	"hash/fnv"
 	"strconv"
 )
 
@@ -45,11 +45,12 @@ type SnapshotCell struct {
 	Outputs []json.RawMessage `json:"outputs,omitempty"`
 }
 
-// Digest is a content hash of the snapshot's cells (ids, kinds, languages,
+// Digest is a 128-bit content hash of the snapshot's cells (ids, kinds, languages,
 // sources, metadata, execution counts and outputs), independent of URI and
 // version, so two captures of an unchanged buffer have the same digest.
 func (s Snapshot) Digest() string {
-	h := sha256.New()
+	// FNV-128a: a change detector, not a security check (and no crypto in the WASM build).
+	h := fnv.New128a()
 	field := func(b []byte) {
 		h.Write([]byte(strconv.Itoa(len(b))))
 		h.Write([]byte{':'})
@@ -72,7 +73,7 @@ func (s Snapshot) Digest() string {
 			field(o)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // FromSnapshot builds a notebook from an editor buffer, so every query (and
