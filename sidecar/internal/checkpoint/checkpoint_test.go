@@ -3,7 +3,6 @@ package checkpoint_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -242,4 +241,23 @@ func manifestOf(t *testing.T, st *checkpoint.Store, name string) (raw []byte, m 
 	return raw, m
 }
 
-var _ = errors.Is
+func TestSaveSelectedNames(t *testing.T) {
+	dir := t.TempDir()
+	k := kernelpytest.Start(t, dir)
+	st := newStore(t, dir)
+	k.Run("a = 1\nb = [2]\nc = 'three'")
+	res, err := st.Save(context.Background(), k.Runner(), "some", checkpoint.SaveOptions{Names: []string{"a", "c", "nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range res.Manifest.Variables {
+		got = append(got, v.Name)
+	}
+	if d := cmp.Diff([]string{"a", "c"}, got); d != "" {
+		t.Errorf("saved (-want +got):\n%s", d)
+	}
+	if len(res.Manifest.Failed) != 1 || res.Manifest.Failed[0].String() != "nope (): not defined in the kernel" {
+		t.Errorf("failed %+v", res.Manifest.Failed)
+	}
+}

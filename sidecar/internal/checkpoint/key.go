@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // KeyFileEnv overrides the key file location (tests, or a user who keeps keys elsewhere).
@@ -50,17 +51,21 @@ func LoadKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("generate checkpoint key: %w", err)
 	}
-	// O_EXCL: two sidecars starting together must end up with the same key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return LoadKey(path)
-	}
+	// Written whole to a temp file, then linked into place: link fails if the
+	// key appeared meanwhile, so two sidecars starting together agree on one key
+	// and no reader ever sees a half-written file.
+	f, err := os.CreateTemp(filepath.Dir(path), ".checkpoint.key.tmp-*")
 	if err != nil {
+		return nil, fmt.Errorf("create checkpoint key: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		f.Close()
 		return nil, fmt.Errorf("create checkpoint key: %w", err)
 	}
 	if _, err := f.Write(key); err != nil {
 		f.Close()
-		os.Remove(path)
 		return nil, fmt.Errorf("write checkpoint key: %w", err)
 	}
 	if err := f.Sync(); err != nil {
@@ -69,6 +74,15 @@ func LoadKey(path string) ([]byte, error) {
 	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("write checkpoint key: %w", err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return LoadKey(path)
+		}
+		// No hard links here (some filesystems): a rename is still atomic.
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, fmt.Errorf("install checkpoint key: %w", err)
+		}
 	}
 	return key, nil
 }

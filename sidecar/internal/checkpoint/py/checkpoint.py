@@ -237,11 +237,13 @@ def save(args):
         have_dill = False
     saved, failed, written, reused = [], [], 0, 0
     new_saved = {}
+    seen = set()
     first_name = {}  # id -> name: two names for one object stay one object
     for name in list(ns.keys()):
         value = ns.get(name)
         if _is_internal(name, value, hidden) or (only and name not in only):
             continue
+        seen.add(name)
         tname = _qualname(type(value))
         other = first_name.get(id(value))
         if other is not None:
@@ -296,6 +298,8 @@ def save(args):
         new_saved[name] = entry
         saved.append({"name": name, "type": tname, "serializer": SERIALIZERS[ser], "digest": digest, "size": size,
                       "written": wrote})
+    for name in sorted(only - seen):
+        failed.append({"name": name, "type": "", "reason": "not defined in the kernel"})
     if written:
         _fsync_dir(store)  # make the new names durable before the manifest names them
     mirror["saved"] = new_saved
