@@ -34,7 +34,7 @@ type Environment struct {
 	HasIPyKernel bool
 	// Conda is the conda (or mamba) executable that launches a conda env with
 	// `conda run`; empty means the activation is captured instead.
-	Conda string `json:",omitempty"`
+	Conda string
 }
 
 var (
@@ -443,13 +443,14 @@ func (f *Finder) Resolve(ctx context.Context, path string) (Environment, error) 
 
 // probeScript prints what we need to know about an interpreter as one JSON line.
 const probeScript = `import json, platform, sys, importlib.util
-print(json.dumps({"version": platform.python_version(), "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix), "ipykernel": importlib.util.find_spec("ipykernel") is not None}))`
+print(json.dumps({"version": platform.python_version(), "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix), "ipykernel": importlib.util.find_spec("ipykernel") is not None, "executable": sys.executable}))`
 
 type probeResult struct {
 	Version    string `json:"version"`
 	Prefix     string `json:"prefix"`
 	BasePrefix string `json:"base_prefix"`
 	IPyKernel  bool   `json:"ipykernel"`
+	Executable string `json:"executable"`
 }
 
 func (f *Finder) probeCandidate(ctx context.Context, c candidate) (Environment, error) {
@@ -483,6 +484,11 @@ func (f *Finder) probeCandidate(ctx context.Context, c candidate) (Environment, 
 			e.Kind, e.Name = KindVenv, filepath.Base(pr.Prefix)
 		default:
 			e.Kind, e.Name = KindSystem, "system"
+			// PATH's python3 may be a launcher shim (pyenv) whose choice depends
+			// on the working directory: pin the interpreter it resolved to.
+			if pr.Executable != "" {
+				e.Python = pr.Executable
+			}
 		}
 	}
 	if e.Kind == KindConda {

@@ -368,3 +368,28 @@ func TestKernelspecLaunch(t *testing.T) {
 		t.Errorf("no spec env: Env = %v, want nil (inherit)", ls.Env)
 	}
 }
+
+// A python found on PATH that is a launcher shim (pyenv-style) resolves to the
+// interpreter it really runs, classified as the system Python.
+func TestResolveSystemShim(t *testing.T) {
+	py := testenv.Python(t)
+	base := strings.TrimSpace(string(runOut(t, py, "-c", "import sys; print(sys._base_executable)")))
+	shim := filepath.Join(t.TempDir(), "python3")
+	must(t, os.WriteFile(shim, []byte("#!/bin/sh\nexec '"+base+"' \"$@\"\n"), 0o755))
+	e, err := Resolve(testCtx(t), shim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Kind != KindSystem || e.Name != "system" || e.Python == shim || !filepath.IsAbs(e.Python) {
+		t.Errorf("Resolve(shim) = %+v, want a system env pinned to the real interpreter", e)
+	}
+}
+
+func runOut(t *testing.T, name string, args ...string) []byte {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return out
+}
