@@ -86,7 +86,7 @@ func cellFieldDiff(a, b *cellData) []string {
 	if !outputsEqual(a, b) {
 		f = append(f, "outputs")
 	}
-	if !jsonEqual(a.metadata, b.metadata) {
+	if !jsonEqual([]byte(a.metadata), []byte(b.metadata)) {
 		f = append(f, "metadata")
 	}
 	if (a.executionCount == nil) != (b.executionCount == nil) ||
@@ -97,15 +97,15 @@ func cellFieldDiff(a, b *cellData) []string {
 }
 
 func outputsEqual(a, b *cellData) bool {
-	if a.outputs.Raw == b.outputs.Raw {
+	if a.outputsRaw == b.outputsRaw {
 		return true
 	}
 	ca, cb := "[]", "[]"
-	if a.outputs.Exists() {
-		ca = compactJSON([]byte(a.outputs.Raw))
+	if a.outputsRaw != "" {
+		ca = compactJSON([]byte(a.outputsRaw))
 	}
-	if b.outputs.Exists() {
-		cb = compactJSON([]byte(b.outputs.Raw))
+	if b.outputsRaw != "" {
+		cb = compactJSON([]byte(b.outputsRaw))
 	}
 	return ca == cb
 }

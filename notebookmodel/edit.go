@@ -75,7 +75,7 @@ type work struct {
 }
 
 func (nb *Notebook) work() *work {
-	w := &work{nb: nb, f: formatter{indent: nb.indent}, prefix: string(nb.raw[:nb.arrStart+1]), suffix: string(nb.raw[nb.arrEnd-1:])}
+	w := &work{nb: nb, f: formatter{indent: nb.indent}, prefix: (nb.doc[:nb.arrStart+1]), suffix: (nb.doc[nb.arrEnd-1:])}
 	nl := func(depth int) string {
 		if nb.indent == "" {
 			return ""
@@ -84,20 +84,20 @@ func (nb *Notebook) work() *work {
 	}
 	w.lead, w.sep, w.trail = nl(2), ","+nl(2), nl(1)
 	if n := len(nb.cells); n > 0 {
-		w.lead = string(nb.raw[nb.arrStart+1 : nb.cells[0].start])
-		w.trail = string(nb.raw[nb.cells[n-1].end : nb.arrEnd-1])
+		w.lead = (nb.doc[nb.arrStart+1 : nb.cells[0].start])
+		w.trail = (nb.doc[nb.cells[n-1].end : nb.arrEnd-1])
 		if n > 1 {
-			w.sep = string(nb.raw[nb.cells[0].end:nb.cells[1].start])
+			w.sep = (nb.doc[nb.cells[0].end:nb.cells[1].start])
 		}
 	}
 	for _, c := range nb.cells {
-		w.cells = append(w.cells, string(nb.raw[c.start:c.end]))
+		w.cells = append(w.cells, (nb.doc[c.start:c.end]))
 		w.ids = append(w.ids, c.id)
 	}
 	return w
 }
 
-func (w *work) bytes() []byte {
+func (w *work) text() string {
 	var b strings.Builder
 	b.WriteString(w.prefix)
 	if len(w.cells) > 0 {
@@ -117,7 +117,7 @@ func (w *work) bytes() []byte {
 			doc = doc[:m.Index] + w.minor + doc[m.Index+len(m.Raw):]
 		}
 	}
-	return []byte(doc)
+	return doc
 }
 
 // materializeIDs writes the ids queries showed into the cells that lack one,
@@ -386,7 +386,7 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 		}
 		w.cells[i] = obj
 		applied.Ops = append(applied.Ops, EditOp{Op: OpChangeType, Index: i, Count: 1, Cells: []EditCell{{
-			ID: c.id, Kind: e.Type, Language: nb.cellLanguage(e.Type), Source: c.source, Metadata: json.RawMessage(compactJSON([]byte(orEmptyObject(c.metadata)))),
+			ID: c.id, Kind: e.Type, Language: nb.cellLanguage(e.Type), Source: c.source, Metadata: json.RawMessage(compactJSON([]byte(orEmptyObject([]byte(c.metadata))))),
 		}}})
 
 	case EditSetMetadata:
@@ -398,7 +398,7 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 			return nil, AppliedEdit{}, fmt.Errorf("%w: cell metadata must be a JSON object", ErrBadEdit)
 		}
 		applied.CellIDs = append(applied.CellIDs, w.ids[i])
-		if !jsonEqual(nb.cells[i].metadata, e.Metadata) {
+		if !jsonEqual([]byte(nb.cells[i].metadata), e.Metadata) {
 			w.cells[i] = w.setKey(w.cells[i], "metadata", string(e.Metadata))
 			applied.Ops = append(applied.Ops, EditOp{Op: OpSetMetadata, Index: i, Count: 1, Metadata: json.RawMessage(compactJSON(e.Metadata))})
 		}
@@ -415,7 +415,7 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 		changed := false
 		for i := from; i < from+n; i++ {
 			c := &nb.cells[i]
-			if c.typ != KindCode || (!hasElements(c.outputs) && c.executionCount == nil) {
+			if c.typ != KindCode || (!hasElements(c.outputs()) && c.executionCount == nil) {
 				continue
 			}
 			w.cells[i] = w.setKey(w.setKey(w.cells[i], "outputs", "[]"), "execution_count", "null")
@@ -434,7 +434,7 @@ func (nb *Notebook) Apply(e Edit) (*Notebook, AppliedEdit, error) {
 		// Nothing to change: keep the document (and its bytes) as it is.
 		return nb, applied, nil
 	}
-	out, err := parse(w.bytes())
+	out, err := parse(w.text())
 	if err != nil {
 		// A bug here would corrupt a user's notebook: refuse rather than write.
 		return nil, AppliedEdit{}, fmt.Errorf("apply %s: edited notebook does not re-parse: %w", e.Op, err)

@@ -39,7 +39,7 @@ func (e *SyntaxError) Error() string {
 // Notebook is an immutable parsed notebook. Queries read it; edits return a
 // new Notebook whose bytes differ from this one only where the edit requires.
 type Notebook struct {
-	raw      []byte
+	doc      string // the document
 	cells    []cellData
 	arrStart int // offset of the cells array's '['
 	arrEnd   int // offset just past its ']'
@@ -58,39 +58,41 @@ type cellData struct {
 	language       string
 	source         string
 	sourceIsList   bool
-	metadata       []byte // raw, nil when absent
+	metadata       string // raw JSON, empty when absent
 	executionCount *int
-	outputs        gjson.Result // the outputs array; !Exists() when absent
+	outputsRaw     string // the outputs array's JSON; empty when absent
+	outputsAt      int    // its offset in the document
 }
 
 // Parse reads an nbformat 4 notebook. The input is copied.
 func Parse(data []byte) (*Notebook, error) {
-	return parse(bytes.Clone(data))
+	return parse(string(data))
 }
 
-func parse(raw []byte) (*Notebook, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
+func parse(doc string) (*Notebook, error) {
+	if len(strings.TrimSpace(doc)) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrNotNotebook)
 	}
-	if !gjson.ValidBytes(raw) {
-		return nil, syntaxError(raw)
+	if !gjson.Valid(doc) {
+		return nil, syntaxError([]byte(doc))
 	}
-	root := gjson.ParseBytes(raw)
-	if !root.IsObject() {
-		return nil, fmt.Errorf("%w: the top level is a JSON %s, not an object", ErrNotNotebook, jsonKind(root))
+	// Substrings of doc back every cell field below: no further copies.
+	top := skipWS(doc, 0)
+	if doc[top] != '{' {
+		return nil, fmt.Errorf("%w: the top level is a JSON %s, not an object", ErrNotNotebook, jsonKind(gjson.Parse(doc)))
 	}
-	// One pass over the top-level keys: each Get would rescan the cells.
-	var major, minorRes, cells, meta gjson.Result
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	var major, minorRes, meta gjson.Result
+	cs, ce := -1, -1
+	eachField(doc, top, func(key string, vs, ve int) bool {
+		switch key {
 		case "nbformat":
-			major = v
+			major = resultAt(doc, vs, ve)
 		case "nbformat_minor":
-			minorRes = v
+			minorRes = resultAt(doc, vs, ve)
 		case "cells":
-			cells = v
+			cs, ce = vs, ve
 		case "metadata":
-			meta = v
+			meta = resultAt(doc, vs, ve)
 		}
 		return true
 	})
@@ -105,32 +107,30 @@ func parse(raw []byte) (*Notebook, error) {
 		return nil, fmt.Errorf("%w: nbformat %d.%d; only version 4 is supported (open and save it in Jupyter to upgrade)",
 			ErrUnsupportedVersion, major.Int(), minor)
 	}
-	if !cells.IsArray() {
+	if cs < 0 || doc[cs] != '[' {
 		return nil, fmt.Errorf("%w: no \"cells\" array", ErrNotNotebook)
 	}
 	nb := &Notebook{
-		raw:      raw,
-		arrStart: cells.Index,
-		arrEnd:   cells.Index + len(cells.Raw),
+		doc:      doc,
+		arrStart: cs,
+		arrEnd:   ce,
 		minor:    minor,
 		language: notebookLanguage(meta),
-		indent:   detectIndent(raw),
+		indent:   detectIndent(doc),
 		hasIDs:   true,
 	}
 	var err error
-	i := 0
-	cells.ForEach(func(_, c gjson.Result) bool {
+	eachObject(doc, cs, func(vs int) (int, bool) {
 		var cd cellData
-		cd, err = parseCell(c, i, nb.language)
+		cd, err = parseCell(doc, vs, len(nb.cells), nb.language)
 		if err != nil {
-			return false
+			return vs, false
 		}
 		if !cd.idInDoc {
 			nb.hasIDs = false
 		}
 		nb.cells = append(nb.cells, cd)
-		i++
-		return true
+		return cd.end, true
 	})
 	if err != nil {
 		return nil, err
@@ -139,31 +139,32 @@ func parse(raw []byte) (*Notebook, error) {
 	return nb, nil
 }
 
-func parseCell(c gjson.Result, i int, nbLang string) (cellData, error) {
-	if !c.IsObject() {
-		return cellData{}, fmt.Errorf("%w: cell %d is a JSON %s, not an object", ErrNotNotebook, i, jsonKind(c))
+func parseCell(doc string, start, i int, nbLang string) (cellData, error) {
+	if doc[start] != '{' {
+		return cellData{}, fmt.Errorf("%w: cell %d is a JSON %s, not an object", ErrNotNotebook, i, jsonKind(gjson.Parse(doc[start:skipValue(doc, start)])))
 	}
-	cd := cellData{start: c.Index, end: c.Index + len(c.Raw)}
-	var srcRes gjson.Result
-	c.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	cd := cellData{start: start}
+	ss, se := -1, -1
+	cd.end = eachField(doc, start, func(key string, vs, ve int) bool {
+		switch key {
 		case "cell_type":
-			cd.typ = v.Str
+			cd.typ = stringAt(doc, vs, ve)
 		case "id":
 			// An id breaking nbformat's pattern counts as missing: it gets a
 			// valid id, written with the next edit.
-			cd.id, cd.idInDoc = v.Str, v.Type == gjson.String && validID(v.Str)
+			cd.id = stringAt(doc, vs, ve)
+			cd.idInDoc = doc[vs] == '"' && validID(cd.id)
 		case "source":
-			srcRes = v
+			ss, se = vs, ve
 		case "metadata":
-			cd.metadata = []byte(v.Raw)
+			cd.metadata = doc[vs:ve]
 		case "execution_count":
-			if v.Type == gjson.Number {
-				n := int(v.Int())
+			if c := doc[vs]; c == '-' || (c >= '0' && c <= '9') {
+				n := int(resultAt(doc, vs, ve).Int())
 				cd.executionCount = &n
 			}
 		case "outputs":
-			cd.outputs = v
+			cd.outputsRaw, cd.outputsAt = doc[vs:ve], vs
 		}
 		return true
 	})
@@ -180,13 +181,32 @@ func parseCell(c gjson.Result, i int, nbLang string) (cellData, error) {
 		return cellData{}, fmt.Errorf("%w: cell %d has unknown cell_type %q", ErrNotNotebook, i, cd.typ)
 	}
 	// VS Code keeps a cell's own language in metadata.vscode.languageId.
-	if bytes.Contains(cd.metadata, []byte(`"vscode"`)) {
-		if lang := gjson.GetBytes(cd.metadata, "vscode.languageId"); lang.Type == gjson.String && lang.Str != "" {
+	if strings.Contains(cd.metadata, `"vscode"`) {
+		if lang := gjson.Get(cd.metadata, "vscode.languageId"); lang.Type == gjson.String && lang.Str != "" {
 			cd.language = lang.Str
 		}
 	}
-	cd.source, cd.sourceIsList = multiline(srcRes)
+	if ss >= 0 {
+		cd.source, cd.sourceIsList = sourceAt(doc, ss, se)
+	}
 	return cd, nil
+}
+
+// sourceAt reads nbformat's "multiline string" at doc[vs:ve]: a string or a list of lines.
+func sourceAt(doc string, vs, ve int) (string, bool) {
+	switch doc[vs] {
+	case '"':
+		return stringAt(doc, vs, ve), false
+	case '[':
+		var b strings.Builder
+		b.Grow(ve - vs)
+		eachElem(doc, vs, func(es, ee int) bool {
+			b.WriteString(stringAt(doc, es, ee))
+			return true
+		})
+		return b.String(), true
+	}
+	return "", false
 }
 
 // multiline reads nbformat's "multiline string": a string or a list of lines.
@@ -232,8 +252,8 @@ func jsonKind(r gjson.Result) string {
 
 // detectIndent finds the document's indentation unit from the whitespace
 // before the first top-level key, so inserted JSON matches its neighbours.
-func detectIndent(raw []byte) string {
-	i := bytes.IndexByte(raw, '{')
+func detectIndent(raw string) string {
+	i := strings.IndexByte(raw, '{')
 	if i < 0 {
 		return ""
 	}
@@ -308,7 +328,7 @@ func (nb *Notebook) assignMissingIDs() {
 }
 
 // Bytes is the notebook document. Without edits it is the parsed input, byte for byte.
-func (nb *Notebook) Bytes() []byte { return nb.raw }
+func (nb *Notebook) Bytes() []byte { return []byte(nb.doc) }
 
 // Len is the number of cells.
 func (nb *Notebook) Len() int { return len(nb.cells) }
@@ -332,11 +352,14 @@ func (nb *Notebook) cell(i int) Cell {
 	c := &nb.cells[i]
 	cell := Cell{
 		Index: i, ID: c.id, Type: c.typ, Language: c.language, Source: c.source,
-		Metadata: json.RawMessage(c.metadata), ExecutionCount: c.executionCount,
+		ExecutionCount: c.executionCount,
 	}
-	if c.outputs.IsArray() {
+	if c.metadata != "" {
+		cell.Metadata = json.RawMessage(c.metadata)
+	}
+	if outs := c.outputs(); outs.IsArray() {
 		cell.Outputs = []json.RawMessage{}
-		c.outputs.ForEach(func(_, o gjson.Result) bool {
+		outs.ForEach(func(_, o gjson.Result) bool {
 			cell.Outputs = append(cell.Outputs, json.RawMessage(o.Raw))
 			return true
 		})
@@ -356,4 +379,12 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// outputs is the gjson view of the cell's outputs array (not Exists() when absent).
+func (c *cellData) outputs() gjson.Result {
+	if c.outputsRaw == "" {
+		return gjson.Result{}
+	}
+	return gjson.Result{Type: gjson.JSON, Raw: c.outputsRaw, Index: c.outputsAt}
 }

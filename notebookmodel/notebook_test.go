@@ -281,7 +281,7 @@ func cellIDs(nb *Notebook) []string {
 func cellBytes(nb *Notebook) map[string]string {
 	m := map[string]string{}
 	for _, c := range nb.cells {
-		m[c.id] = string(nb.raw[c.start:c.end])
+		m[c.id] = nb.doc[c.start:c.end]
 	}
 	return m
 }

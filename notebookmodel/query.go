@@ -28,7 +28,7 @@ func (nb *Notebook) outlineEntry(i int) OutlineEntry {
 	e := OutlineEntry{
 		Index: i, ID: c.id, Type: c.typ, Language: c.language,
 		Lines: lineCount(c.source), ExecutionCount: c.executionCount,
-		Outputs: summarize(c.outputs), SourceHash: sourceHash(c.source),
+		Outputs: summarize(c.outputs()), SourceHash: sourceHash(c.source),
 	}
 	e.Title, e.HeadingLevel = title(c.source, c.typ == KindMarkdown)
 	return e
@@ -184,7 +184,7 @@ func (nb *Notebook) Search(q SearchQuery) ([]SearchHit, error) {
 			continue
 		}
 		j, more := 0, true
-		c.outputs.ForEach(func(_, o gjson.Result) bool {
+		c.outputs().ForEach(func(_, o gjson.Result) bool {
 			more = m.searchText(outputText(o), func(line int, snip string) bool {
 				return emit(SearchHit{Index: i, CellID: c.id, Where: "output", OutputIndex: j, Line: line, Snippet: snip})
 			})
@@ -444,7 +444,7 @@ func (nb *Notebook) ReadCell(ref CellRef, opts ReadOptions) (CellView, error) {
 	c := &nb.cells[i]
 	v := CellView{Index: i, ID: c.id, Type: c.typ, Language: c.language, Source: c.source,
 		ExecutionCount: c.executionCount, Outputs: []OutputView{}}
-	c.outputs.ForEach(func(_, o gjson.Result) bool {
+	c.outputs().ForEach(func(_, o gjson.Result) bool {
 		ov := OutputView{OutputType: o.Get("output_type").Str, Bytes: len(o.Raw)}
 		o.Get("data").ForEach(func(k, _ gjson.Result) bool {
 			ov.MimeTypes = append(ov.MimeTypes, k.Str)

@@ -143,7 +143,7 @@ func FromSnapshot(s Snapshot) *Notebook {
 	}
 	f.value(&b, gjson.Parse(meta), 1)
 	b.WriteString(",\n \"nbformat\": 4,\n \"nbformat_minor\": 5\n}\n")
-	nb, err := parse([]byte(b.String()))
+	nb, err := parse(b.String())
 	if err != nil {
 		// Unreachable: every part above is valid JSON by construction.
 		panic("notebookmodel: snapshot did not build a notebook: " + err.Error())
