@@ -119,6 +119,8 @@ func parse(doc string) (*Notebook, error) {
 		indent:   detectIndent(doc),
 		hasIDs:   true,
 	}
+	// Sizing the slice up front saves re-copying thousands of cells as it grows.
+	nb.cells = make([]cellData, 0, strings.Count(doc[cs:ce], `"cell_type"`))
 	var err error
 	eachObject(doc, cs, func(vs int) (int, bool) {
 		var cd cellData
