@@ -119,7 +119,8 @@ def render(rows_path, json_path, md_path):
             ours += f" {unit}"
         if unit and r.get("reference") is not None:
             ref += f" {unit}"
-        ratio = fmt(r.get("ratio"))
+        ratio = r.get("ratio")
+        ratio = "—" if ratio is None else (f"{ratio:.3f}" if abs(ratio) < 0.1 else f"{ratio:.2f}")
         note = (r.get("note") or "").replace("|", "\\|").replace("\n", " ")
         what = (r.get("what") or "").replace("|", "\\|")
         lines.append(f"| {r.get('id')} | {what} | {ours} | {ref} | {ratio} | {r.get('goal') or ''} | {fmt(r.get('n'))} | {note} |")

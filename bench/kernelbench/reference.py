@@ -171,8 +171,9 @@ def k5(args, out):
         wait_iopub(kc, msg_id, "execute_input")
         t0 = time.perf_counter()
         os.kill(km.provisioner.process.pid, signal.SIGKILL)
-        loop.call_later(30, loop.stop)
+        guard = loop.call_later(30, loop.stop)
         loop.run_forever()
+        guard.cancel()
         km.stop_restarter()
         kc.stop_channels()
         try:
