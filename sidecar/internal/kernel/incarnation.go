@@ -40,7 +40,7 @@ type incarnation struct {
 	deadOnce  sync.Once
 	deadErr   error
 	expected  atomic.Bool  // a restart/shutdown is under way: death is not an error
-	reason    atomic.Value // string: why an expected death happened
+	reason    atomic.Value // error: why an expected death happened
 	iopubSeen chan struct{}
 	ready     atomic.Bool // handshake done: the kernel can take a shutdown_request
 	iopubOnce sync.Once
@@ -116,8 +116,8 @@ func (inc *incarnation) deathErr() error {
 func (inc *incarnation) die(err error) {
 	inc.deadOnce.Do(func() {
 		if inc.expected.Load() {
-			if r, _ := inc.reason.Load().(string); r != "" {
-				err = fmt.Errorf("%w: %s", ErrKernelDead, r)
+			if r, _ := inc.reason.Load().(error); r != nil {
+				err = fmt.Errorf("%w: %w", ErrKernelDead, r)
 			}
 		}
 		inc.deadErr = err

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -228,7 +229,7 @@ func (k *Local) Restart(ctx context.Context) error {
 	k.mu.Unlock()
 	if old != nil {
 		old.expected.Store(true)
-		old.reason.Store("kernel restarted")
+		old.reason.Store(ErrRestarted)
 		old.stop(ctx, true)
 	}
 	inc, err := k.launch(ctx)
@@ -261,12 +262,14 @@ func (k *Local) Shutdown(ctx context.Context) error {
 	k.mu.Unlock()
 	if inc != nil {
 		inc.expected.Store(true)
-		inc.reason.Store("kernel shut down")
+		inc.reason.Store(errShutDown)
 		inc.stop(ctx, false)
 	}
 	k.cleanupFiles()
 	return nil
 }
+
+var errShutDown = errors.New("kernel shut down")
 
 // Execute runs req and returns after both its execute_reply and the iopub
 // status:idle parented by it, so every output was delivered to h.OnIOPub.

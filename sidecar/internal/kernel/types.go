@@ -15,6 +15,9 @@ var (
 	// ErrTimeout: an execution hit ExecuteRequest.Timeout and was interrupted
 	// (or the kernel was restarted because the interrupt did not take).
 	ErrTimeout = errors.New("execution timed out")
+	// ErrRestarted: the kernel was restarted while the caller waited (always
+	// together with ErrKernelDead: that process is gone).
+	ErrRestarted = errors.New("kernel restarted")
 	// ErrStartTimeout: the kernel did not answer kernel_info within StartTimeout.
 	ErrStartTimeout = errors.New("kernel did not become ready in time")
 )
