@@ -10,11 +10,16 @@ import (
 var Version = "0.0.0-dev"
 
 // Main runs the command with args (without the program name) and returns the exit code.
+// stdout belongs to the protocol (JSON-RPC or MCP frames): Main keeps the real
+// stdout for them and points os.Stdout at stderr, so a stray print cannot
+// corrupt the stream.
 func Main(args []string) int {
-	return run(args, os.Stdout, os.Stderr)
+	stdout := os.Stdout
+	os.Stdout = os.Stderr
+	return run(args, os.Stdin, stdout, os.Stderr)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -26,6 +31,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "--help", "-h":
 		fmt.Fprintln(stdout, usage)
 		return 0
+	case "serve":
+		return runServe(args[1:], stdin, stdout, stderr)
+	case "mcp":
+		return runMCP(args[1:], stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "mcp-jupyter: unknown command %q\n\n%s\n", args[0], usage)
 		return 2
@@ -37,4 +46,6 @@ const usage = `usage: mcp-jupyter <command> [flags]
 commands:
   serve      JSON-RPC sidecar for the VS Code extension (stdio)
   mcp        MCP server over stdio (attaches to the workspace's sidecar when one runs)
+             flags: --standalone (headless, never attach), --http 127.0.0.1:PORT
+             (streamable HTTP; token from $MCP_JUPYTER_TOKEN or generated), --workspace DIR
   version    print the version`

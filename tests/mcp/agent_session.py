@@ -9,8 +9,10 @@ Exits non-zero with a message on the first failed expectation.
 """
 
 import asyncio
+import base64
 import json
 import os
+import struct
 import sys
 import time
 
@@ -39,7 +41,8 @@ async def stream_until_done(session, nb, task_id, timeout=60):
     while time.time() < deadline:
         out = await call(session, "get_execution_stream", {"notebook_path": nb, "task_id": task_id, "since": since, "wait_ms": 2000})
         for op in out.get("ops", []):
-            check(op["seq"] > (ops[-1]["seq"] if ops else 0), f"seq not increasing: {op} after {ops[-1:]}")
+            want = ops[-1]["seq"] + 1 if ops else since
+            check(op["seq"] == want, f"seq gap: {op} after {ops[-1:]} (since {since})")
             ops.append(op)
         since = out["next"]
         if out["done"]:
@@ -123,8 +126,11 @@ async def main():
                 "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\nimport matplotlib.pyplot as plt\n"
                 "fig = plt.figure(figsize=(4, 3), dpi=100)\nplt.plot([1, 2, 3])\nplt.show()"}, progress=on_progress)
             check(img["status"] == "ok", f"image: {img}")
-            check("[image/png 400x300" in img["llm_summary"], f"image summary: {img['llm_summary']}")
-            check(any("image/png" in o.get("data", {}) for o in img["raw_outputs"]), "raw image/png missing")
+            pngs = [o["data"]["image/png"] for o in img["raw_outputs"] if "image/png" in o.get("data", {})]
+            check(len(pngs) == 1, f"raw image/png missing: {img['raw_outputs']}")
+            png = base64.b64decode(pngs[0])
+            w, h = struct.unpack(">II", png[16:24])  # IHDR width, height
+            check(f"[image/png {w}x{h}, " in img["llm_summary"], f"image summary {img['llm_summary']!r}, png is {w}x{h}")
             check(len(progress) >= 1, "no progress notification for run_cell")
 
             # A plotly figure stays JSON in raw_outputs and is summarized as traces.

@@ -1,0 +1,253 @@
+package sidecar
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/attach"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/mcpserver"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/rpc"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
+)
+
+func newLogger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if v := os.Getenv("MCP_JUPYTER_LOG"); strings.EqualFold(v, "debug") {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// stdio joins stdin and the real stdout into one connection.
+type stdio struct {
+	io.ReadCloser
+	w io.WriteCloser
+}
+
+func (s stdio) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s stdio) Close() error {
+	err := s.ReadCloser.Close()
+	if werr := s.w.Close(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	noAttach := fs.Bool("no-attach", false, "do not open the attach socket for `mcp-jupyter mcp`")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := newLogger(stderr)
+	slog.SetDefault(logger)
+	ctx, cancel := signalContext()
+	defer cancel()
+
+	roots, _ := workspace.New()
+	mgr := session.NewManager(session.Options{Logger: logger})
+	core := tools.NewCore(roots, mgr, logger)
+	reg := tools.NewRegistry()
+	mcpSrv := mcpserver.New(reg, core, mcpserver.Options{Version: Version, Logger: logger})
+
+	var ln *attach.Listener
+	defer func() {
+		if ln != nil {
+			ln.Close()
+		}
+	}()
+	srv := rpc.New(reg, core, rpc.Options{Version: Version, Logger: logger, OnInitialize: func(folders []string) string {
+		if *noAttach || ln != nil || len(folders) == 0 {
+			if ln != nil {
+				return ln.Socket()
+			}
+			return ""
+		}
+		l, err := attach.Listen(folders, logger)
+		if err != nil {
+			logger.Warn("attach socket unavailable", "err", err)
+			return ""
+		}
+		ln = l
+		go l.Serve(ctx, func(ctx context.Context, conn io.ReadWriteCloser) {
+			ss, err := mcpSrv.Connect(ctx, &mcp.IOTransport{Reader: conn, Writer: conn}, nil)
+			if err != nil {
+				logger.Warn("attach: mcp session", "err", err)
+				conn.Close()
+				return
+			}
+			_ = ss.Wait()
+		})
+		return l.Socket()
+	}})
+	if err := srv.Serve(ctx, stdio{stdin, stdout}); err != nil {
+		logger.Error("serve", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	standalone := fs.Bool("standalone", false, "work headless on the .ipynb files on disk, never attach to a running sidecar")
+	httpAddr := fs.String("http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
+	wsDir := fs.String("workspace", "", "workspace folder (default: the current directory)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := newLogger(stderr)
+	slog.SetDefault(logger)
+	dir := *wsDir
+	if dir == "" {
+		var err error
+		if dir, err = os.Getwd(); err != nil {
+			fmt.Fprintf(stderr, "mcp-jupyter mcp: %v\n", err)
+			return 1
+		}
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+
+	if !*standalone && *httpAddr == "" {
+		if reg, err := attach.Find(dir); err == nil {
+			logger.Info("attaching to the workspace's sidecar", "socket", reg.Socket, "pid", reg.PID)
+			if err := bridge(ctx, reg, stdin, stdout); err != nil {
+				logger.Error("attach", "err", err)
+				return 1
+			}
+			return 0
+		} else if !errors.Is(err, attach.ErrNotRunning) {
+			logger.Warn("attach lookup failed; running headless", "err", err)
+		}
+	}
+
+	roots, err := workspace.New(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-jupyter mcp: %v\n", err)
+		return 1
+	}
+	mgr := session.NewManager(session.Options{Logger: logger})
+	defer func() {
+		closeCtx, c := context.WithTimeout(context.Background(), 30*time.Second)
+		defer c()
+		mgr.Close(closeCtx)
+	}()
+	core := tools.NewCore(roots, mgr, logger)
+	srv := mcpserver.New(tools.NewRegistry(), core, mcpserver.Options{Version: Version, Logger: logger})
+
+	if *httpAddr != "" {
+		return serveHTTP(ctx, srv, *httpAddr, logger, stderr)
+	}
+	err = srv.Run(ctx, &mcp.IOTransport{Reader: stdin, Writer: stdout})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+		logger.Error("mcp server", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serveHTTP(ctx context.Context, srv *mcp.Server, addr string, logger *slog.Logger, stderr io.Writer) int {
+	if err := mcpserver.CheckLoopbackAddr(addr); err != nil {
+		fmt.Fprintf(stderr, "mcp-jupyter mcp: %v\n", err)
+		return 2
+	}
+	token := os.Getenv("MCP_JUPYTER_TOKEN")
+	if token == "" {
+		var b [24]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			fmt.Fprintf(stderr, "mcp-jupyter mcp: token: %v\n", err)
+			return 1
+		}
+		token = hex.EncodeToString(b[:])
+		dir, err := attach.Dir()
+		if err != nil {
+			fmt.Fprintf(stderr, "mcp-jupyter mcp: %v\n", err)
+			return 1
+		}
+		tf := filepath.Join(dir, fmt.Sprintf("http-%d.token", os.Getpid()))
+		if err := os.WriteFile(tf, []byte(token), 0o600); err != nil {
+			fmt.Fprintf(stderr, "mcp-jupyter mcp: token file: %v\n", err)
+			return 1
+		}
+		defer os.Remove(tf)
+		fmt.Fprintf(stderr, "mcp-jupyter: bearer token written to %s\n", tf)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-jupyter mcp: listen %s: %v\n", addr, err)
+		return 1
+	}
+	hs := &http.Server{Handler: mcpserver.HTTPHandler(srv, token, logger), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stderr, "mcp-jupyter: MCP streamable HTTP on http://%s/\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("http", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// bridge copies MCP frames between stdio and the sidecar's attach socket.
+func bridge(ctx context.Context, reg attach.Registration, stdin io.Reader, stdout io.Writer) error {
+	conn, err := attach.Dial(reg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	done := make(chan error, 2)
+	go func() {
+		_, err := io.Copy(conn, stdin)
+		if uc, ok := conn.(*net.UnixConn); ok {
+			_ = uc.CloseWrite()
+		}
+		done <- err
+	}()
+	go func() {
+		_, err := io.Copy(stdout, conn)
+		done <- err
+	}()
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+		// stdin ended: wait for the sidecar to finish answering.
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return nil
+		}
+	}
+}

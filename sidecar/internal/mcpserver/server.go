@@ -1,0 +1,146 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
+)
+
+// Options configure a server.
+type Options struct {
+	Name, Version string
+	Logger        *slog.Logger
+}
+
+// New builds an MCP server exposing every tool of reg, backed by core.
+func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Name == "" {
+		opts.Name = "mcp-jupyter"
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "MCP Jupyter", Version: opts.Version}, &mcp.ServerOptions{
+		Logger: opts.Logger,
+		Instructions: "Jupyter notebooks shared with a human: get_notebook_outline first (cells have ids), " +
+			"start_kernel, then run_cell_async + get_execution_stream (or run_cell). Address cells by cell_id; " +
+			"a stale index is refused with the fresh outline. Edits go to the open editor buffer when there is one.",
+	})
+	for _, t := range reg.List() {
+		addTool(srv, core, t, opts.Logger)
+	}
+	srv.AddResourceTemplate(&mcp.ResourceTemplate{
+		Name:        "execution-outputs",
+		Title:       "Execution outputs",
+		URITemplate: "notebook://outputs/{task_id}",
+		Description: "Raw nbformat outputs of an execution too large to inline in a tool result.",
+		MIMEType:    "application/json",
+	}, func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		b, ok := core.Blob(req.Params.URI)
+		if !ok {
+			return nil, mcp.ResourceNotFoundError(req.Params.URI)
+		}
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: b.URI, MIMEType: b.MIMEType, Text: string(b.Data)}}}, nil
+	})
+	srv.AddResourceTemplate(&mcp.ResourceTemplate{
+		Name:        "notebook-outline",
+		Title:       "Notebook outline",
+		URITemplate: "notebook://outline/{path}",
+		Description: "Outline of a notebook (path URL-escaped, relative to the workspace or absolute): cell ids, types, titles, execution state.",
+		MIMEType:    "application/json",
+	}, func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		raw := strings.TrimPrefix(req.Params.URI, "notebook://outline/")
+		p, err := url.PathUnescape(raw)
+		if err != nil {
+			return nil, fmt.Errorf("bad outline uri %q: %w", req.Params.URI, err)
+		}
+		args, _ := json.Marshal(map[string]string{"notebook_path": p})
+		out, err := reg.Invoke(ctx, &tools.Call{Core: core}, "get_notebook_outline", args)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.MarshalIndent(out, "", " ")
+		if err != nil {
+			return nil, err
+		}
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "application/json", Text: string(b)}}}, nil
+	})
+	return srv
+}
+
+func addTool(srv *mcp.Server, core *tools.Core, t *tools.Tool, logger *slog.Logger) {
+	openWorld := false
+	destructive := t.Destructive
+	srv.AddTool(&mcp.Tool{
+		Name:         t.Name,
+		Title:        t.Title,
+		Description:  t.Description,
+		InputSchema:  t.InputSchema,
+		OutputSchema: t.OutputSchema,
+		Annotations: &mcp.ToolAnnotations{
+			Title:           t.Title,
+			ReadOnlyHint:    t.ReadOnly,
+			DestructiveHint: &destructive,
+			IdempotentHint:  t.Idempotent,
+			OpenWorldHint:   &openWorld,
+		},
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		call := &tools.Call{Core: core}
+		if token := req.Params.GetProgressToken(); token != nil && req.Session != nil {
+			call.Progress = func(progress, total float64, message string) {
+				// Progress is advisory: a failed notification must not fail the tool.
+				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Progress: progress, Total: total, Message: message})
+			}
+		}
+		start := time.Now()
+		out, err := t.Invoke(ctx, call, req.Params.Arguments)
+		// Server-side time, so benchmarks can tell tool cost from transport cost.
+		meta := mcp.Meta{"mcp-jupyter/serverMs": float64(time.Since(start).Microseconds()) / 1000}
+		if err != nil {
+			logger.Debug("tool failed", "tool", t.Name, "err", err)
+			res := ErrorResult(err)
+			res.Meta = meta
+			return res, nil
+		}
+		res, err := Result(out)
+		if res != nil {
+			res.Meta = meta
+		}
+		return res, err
+	})
+}
+
+// Result renders a tool's output: structuredContent plus a text fallback, and
+// resource_link items for anything moved to a resource.
+func Result(out any) (*mcp.CallToolResult, error) {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("marshal tool output: %w", err)
+	}
+	res := &mcp.CallToolResult{StructuredContent: json.RawMessage(b)}
+	res.Content = []mcp.Content{&mcp.TextContent{Text: string(b)}}
+	if l, ok := out.(interface{ ResourceLinks() []tools.Link }); ok {
+		for _, link := range l.ResourceLinks() {
+			res.Content = append(res.Content, &mcp.ResourceLink{URI: link.URI, Name: link.Name, MIMEType: link.MIMEType, Description: link.Description})
+		}
+	}
+	return res, nil
+}
+
+// ErrorResult is a failed call as the model sees it: isError and the reason.
+func ErrorResult(err error) *mcp.CallToolResult {
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) {
+		msg = "cancelled: " + msg
+	}
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}

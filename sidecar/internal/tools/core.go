@@ -1,0 +1,113 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
+)
+
+// ErrNoKernel is returned (wrapped) when a tool needs a kernel the notebook does not have.
+var ErrNoKernel = errors.New("no kernel for this notebook")
+
+// ErrUnavailable is returned (wrapped) for an option this build cannot honour
+// (e.g. docker_image where no container runtime is wired in).
+var ErrUnavailable = errors.New("not available here")
+
+// Editor is the live editor behind the extension door: it hands out buffer
+// snapshots and applies edits as undoable WorkspaceEdits. The rpc door
+// implements it with reverse calls (editor/snapshot, editor/applyEdit).
+type Editor interface {
+	// Snapshot returns the open buffer of the notebook, or nil when it is not open.
+	Snapshot(ctx context.Context, notebookPath string) (*notebookmodel.Snapshot, error)
+	// ApplyEdit applies ops to the open buffer if it is still at expectedVersion.
+	ApplyEdit(ctx context.Context, notebookPath string, expectedVersion int, ops []notebookmodel.EditOp) (EditResult, error)
+}
+
+// EditResult is the editor's answer to ApplyEdit.
+type EditResult struct {
+	Applied bool   `json:"applied"`
+	Version int    `json:"version"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Core is what every tool works with: the workspace, the kernel sessions, and
+// where notebooks come from (the live editor when there is one, else disk).
+type Core struct {
+	Sessions *session.Manager
+	Logger   *slog.Logger
+
+	mu     sync.Mutex
+	roots  *workspace.Roots
+	editor Editor
+	disk   *diskStore
+	blobs  *blobStore
+}
+
+// NewCore wires a tool core. editor may be nil (headless).
+func NewCore(roots *workspace.Roots, sessions *session.Manager, logger *slog.Logger) *Core {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Core{roots: roots, Sessions: sessions, Logger: logger, disk: newDiskStore(), blobs: newBlobStore()}
+}
+
+// Roots returns the current workspace roots.
+func (c *Core) Roots() *workspace.Roots {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roots
+}
+
+// SetRoots replaces the workspace roots (the extension names them at initialize).
+func (c *Core) SetRoots(r *workspace.Roots) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roots = r
+}
+
+// SetEditor attaches (or, with nil, detaches) the live editor.
+func (c *Core) SetEditor(e Editor) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.editor = e
+}
+
+func (c *Core) currentEditor() Editor {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.editor
+}
+
+// Call carries what one tool invocation brings besides its arguments.
+type Call struct {
+	Core *Core
+	// Snapshot is the live buffer the caller attached (extension door), if any.
+	Snapshot *notebookmodel.Snapshot
+	// Progress reports long work (run_cell, sync); nil when the caller did not ask.
+	Progress func(progress, total float64, message string)
+}
+
+func (c *Call) progress(p, total float64, msg string) {
+	if c.Progress != nil {
+		c.Progress(p, total, msg)
+	}
+}
+
+// ResolvePath confines a notebook path to the workspace.
+func (c *Call) ResolvePath(p string) (string, error) {
+	return c.Core.Roots().Resolve(p)
+}
+
+// Session returns the notebook's kernel session or an actionable ErrNoKernel.
+func (c *Call) Session(notebookPath string) (*session.Session, error) {
+	s := c.Core.Sessions.Get(notebookPath)
+	if s == nil {
+		return nil, noKernel(notebookPath)
+	}
+	return s, nil
+}

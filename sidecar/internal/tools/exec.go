@@ -1,0 +1,302 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/output"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
+)
+
+// ErrUnknownTask is returned (wrapped) for a task id the notebook's kernel does not know.
+var ErrUnknownTask = errors.New("unknown task_id")
+
+// inlineLimit is the largest raw_outputs inlined in a tool result; larger ones
+// are served as a resource and linked, so a 50 MB plot does not flood the model.
+const inlineLimit = 512 << 10
+
+// RunCellIn are run_cell_async's arguments.
+type RunCellIn struct {
+	NotebookPath string  `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	Index        *int    `json:"index,omitempty" jsonschema:"0-based cell index (as in get_notebook_outline); give cell_id too to be safe against edits"`
+	CellID       string  `json:"cell_id,omitempty" jsonschema:"the cell's id from get_notebook_outline (preferred over index)"`
+	CodeOverride *string `json:"code_override,omitempty" jsonschema:"run this code instead of the cell's source (without index/cell_id: run it detached from any cell)"`
+}
+
+// RunCellBlockingIn are run_cell's arguments.
+type RunCellBlockingIn struct {
+	NotebookPath string  `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	Index        *int    `json:"index,omitempty" jsonschema:"0-based cell index (as in get_notebook_outline); give cell_id too to be safe against edits"`
+	CellID       string  `json:"cell_id,omitempty" jsonschema:"the cell's id from get_notebook_outline (preferred over index)"`
+	CodeOverride *string `json:"code_override,omitempty" jsonschema:"run this code instead of the cell's source"`
+	TimeoutS     float64 `json:"timeout_s,omitempty" jsonschema:"seconds to wait (default 60); the execution keeps running after that, follow it with get_execution_stream"`
+}
+
+// TaskOut is run_cell_async's answer.
+type TaskOut struct {
+	TaskID string `json:"task_id" jsonschema:"pass to get_execution_stream / submit_input"`
+	CellID string `json:"cell_id,omitempty"`
+	Index  *int   `json:"index,omitempty"`
+	Status string `json:"status" jsonschema:"queued | running | ok | error | aborted | cancelled | timeout | dead"`
+}
+
+// ExecutionOut is an execution's result: the model's summary and the raw outputs.
+type ExecutionOut struct {
+	TaskID         string            `json:"task_id"`
+	CellID         string            `json:"cell_id,omitempty"`
+	Status         string            `json:"status" jsonschema:"queued | running | ok | error | aborted | cancelled | timeout | dead"`
+	Done           bool              `json:"done" jsonschema:"true once the kernel finished this execution"`
+	ExecutionCount int               `json:"execution_count,omitempty"`
+	Error          string            `json:"error,omitempty" jsonschema:"ename: evalue of a failed execution"`
+	LLMSummary     string            `json:"llm_summary" jsonschema:"bounded text view of the outputs"`
+	RawOutputs     []json.RawMessage `json:"raw_outputs" jsonschema:"nbformat outputs, MIME bundles untouched (empty when moved to raw_outputs_resource)"`
+	RawResource    string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
+	PendingInput   *InputOut         `json:"pending_input,omitempty" jsonschema:"the kernel waits for input(): answer with submit_input"`
+	Next           int               `json:"next" jsonschema:"cursor: pass as since to get_execution_stream for what comes after"`
+	Ops            []OpOut           `json:"ops,omitempty" jsonschema:"output operations since the cursor, in order (get_execution_stream only)"`
+}
+
+// OpOut is one output operation of the stream.
+type OpOut struct {
+	Seq    int             `json:"seq"`
+	Kind   string          `json:"kind" jsonschema:"append | appendText | replace | clear"`
+	Index  int             `json:"index" jsonschema:"output index the op applies to"`
+	Output json.RawMessage `json:"output,omitempty" jsonschema:"the nbformat output (append, replace)"`
+	Name   string          `json:"name,omitempty" jsonschema:"stream name (appendText)"`
+	Text   string          `json:"text,omitempty" jsonschema:"stream text added (appendText)"`
+}
+
+// InputOut is a pending input() prompt.
+type InputOut struct {
+	Prompt   string `json:"prompt"`
+	Password bool   `json:"password"`
+}
+
+// StreamIn are get_execution_stream's arguments.
+type StreamIn struct {
+	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	TaskID       string `json:"task_id" jsonschema:"from run_cell_async"`
+	Since        int    `json:"since,omitempty" jsonschema:"cursor from the previous answer's next (0 = from the start)"`
+	WaitMs       int    `json:"wait_ms,omitempty" jsonschema:"wait up to this many ms for new output when there is none yet (max 60000)"`
+}
+
+// InputIn are submit_input's arguments.
+type InputIn struct {
+	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	TaskID       string `json:"task_id" jsonschema:"the execution waiting for input"`
+	Value        string `json:"value" jsonschema:"the line to send to input()"`
+}
+
+// cellToRun resolves what code to run and for which cell.
+func (c *Call) cellToRun(ctx context.Context, path string, index *int, cellID string, override *string) (code, id string, idx *int, err error) {
+	if index == nil && cellID == "" {
+		if override == nil {
+			return "", "", nil, fmt.Errorf("%w: give index or cell_id (see get_notebook_outline), or code_override to run code detached from a cell", ErrBadArguments)
+		}
+		return *override, "", nil, nil
+	}
+	ld, err := c.LoadNotebook(ctx, path)
+	if err != nil {
+		return "", "", nil, err
+	}
+	cell, err := ld.NB.Resolve(notebookmodel.CellRef{Index: index, CellID: cellID})
+	if err != nil {
+		return "", "", nil, staleError(err)
+	}
+	if override != nil {
+		code = *override
+	} else {
+		if cell.Type != notebookmodel.KindCode {
+			return "", "", nil, fmt.Errorf("cell %d (%s) is a %s cell, not code: nothing to run", cell.Index, cell.ID, cell.Type)
+		}
+		code = cell.Source
+	}
+	i := cell.Index
+	return code, cell.ID, &i, nil
+}
+
+func (c *Call) submit(ctx context.Context, path string, index *int, cellID string, override *string) (*session.Session, *session.Execution, TaskOut, error) {
+	s, err := c.Session(path)
+	if err != nil {
+		return nil, nil, TaskOut{}, err
+	}
+	code, id, idx, err := c.cellToRun(ctx, path, index, cellID, override)
+	if err != nil {
+		return nil, nil, TaskOut{}, err
+	}
+	e, err := s.Submit(session.Request{CellID: id, Code: code, Origin: "agent", AllowStdin: true})
+	if err != nil {
+		return nil, nil, TaskOut{}, fmt.Errorf("queue execution on the kernel of %s: %w", path, err)
+	}
+	return s, e, TaskOut{TaskID: e.ID, CellID: id, Index: idx, Status: string(e.State().Status)}, nil
+}
+
+func runCellAsync(ctx context.Context, c *Call, in RunCellIn) (TaskOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return TaskOut{}, err
+	}
+	_, _, out, err := c.submit(ctx, path, in.Index, in.CellID, in.CodeOverride)
+	return out, err
+}
+
+func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return ExecutionOut{}, err
+	}
+	s, e, _, err := c.submit(ctx, path, in.Index, in.CellID, in.CodeOverride)
+	if err != nil {
+		return ExecutionOut{}, err
+	}
+	timeout := 60 * time.Second
+	if in.TimeoutS > 0 {
+		timeout = time.Duration(in.TimeoutS * float64(time.Second))
+	}
+	deadline := time.Now().Add(timeout)
+	c.progress(0, 0, "queued")
+	next, steps := 0, 0
+	for {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			break
+		}
+		if wait > 2*time.Second {
+			wait = 2 * time.Second
+		}
+		chunk := e.Read(ctx, next, wait)
+		if ctx.Err() != nil {
+			// The caller gave up (MCP notifications/cancelled or a closed
+			// connection): stop the work too rather than leave it running.
+			cancelExecution(s, e)
+			return ExecutionOut{}, fmt.Errorf("run_cell cancelled: execution %s was cancelled/interrupted", e.ID)
+		}
+		if len(chunk.Ops) > 0 || chunk.Done {
+			steps += len(chunk.Ops)
+		}
+		next = chunk.Next
+		c.progress(float64(steps+1), 0, progressMessage(chunk.State, steps))
+		if chunk.Done {
+			return c.Core.executionOut(e, next), nil
+		}
+	}
+	out := c.Core.executionOut(e, next)
+	out.LLMSummary = fmt.Sprintf("still %s after %s; follow it with get_execution_stream(task_id=%q, since=%d) or stop it with interrupt_kernel\n%s",
+		out.Status, timeout, e.ID, out.Next, out.LLMSummary)
+	return out, nil
+}
+
+func cancelExecution(s *session.Session, e *session.Execution) {
+	st := e.State().Status
+	if st == session.StatusRunning {
+		_ = s.Interrupt(context.Background())
+		return
+	}
+	_ = s.Cancel(e.ID)
+}
+
+func progressMessage(st session.ExecState, ops int) string {
+	return fmt.Sprintf("%s, %d output op(s)", st.Status, ops)
+}
+
+func getExecutionStream(ctx context.Context, c *Call, in StreamIn) (ExecutionOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return ExecutionOut{}, err
+	}
+	s, err := c.Session(path)
+	if err != nil {
+		return ExecutionOut{}, err
+	}
+	e := s.Execution(in.TaskID)
+	if e == nil {
+		return ExecutionOut{}, fmt.Errorf("%w %q for %s: use the task_id returned by run_cell_async on this notebook", ErrUnknownTask, in.TaskID, path)
+	}
+	if in.Since < 0 {
+		return ExecutionOut{}, fmt.Errorf("%w: since must be ≥ 0 (the next value of the previous answer)", ErrBadArguments)
+	}
+	wait := time.Duration(in.WaitMs) * time.Millisecond
+	if wait > time.Minute {
+		wait = time.Minute
+	}
+	chunk := e.Read(ctx, in.Since, wait)
+	out := c.Core.executionOut(e, chunk.Next)
+	out.Ops = []OpOut{}
+	for _, op := range chunk.Ops {
+		out.Ops = append(out.Ops, OpOut{Seq: op.Seq, Kind: op.Kind, Index: op.Index, Output: op.Output, Name: op.Name, Text: op.Text})
+	}
+	return out, nil
+}
+
+func submitInput(ctx context.Context, c *Call, in InputIn) (ExecutionOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return ExecutionOut{}, err
+	}
+	s, err := c.Session(path)
+	if err != nil {
+		return ExecutionOut{}, err
+	}
+	e := s.Execution(in.TaskID)
+	if e == nil {
+		return ExecutionOut{}, fmt.Errorf("%w %q for %s: use the task_id returned by run_cell_async on this notebook", ErrUnknownTask, in.TaskID, path)
+	}
+	if e.PendingInput() == nil {
+		return ExecutionOut{}, fmt.Errorf("task %s is not waiting for input (status %s); check get_execution_stream for pending_input first", in.TaskID, e.State().Status)
+	}
+	if err := e.SubmitInput(in.Value); err != nil {
+		return ExecutionOut{}, fmt.Errorf("submit input to task %s: %w", in.TaskID, err)
+	}
+	return c.Core.executionOut(e, e.Read(ctx, 0, 0).Next), nil
+}
+
+// executionOut renders an execution's current outputs in both views. Large
+// raw outputs are stored as a resource and linked instead of inlined.
+func (core *Core) executionOut(e *session.Execution, next int) ExecutionOut {
+	st := e.State()
+	raws := e.Outputs()
+	out := ExecutionOut{
+		TaskID:         e.ID,
+		CellID:         e.CellID,
+		Status:         string(st.Status),
+		Done:           st.Done(),
+		ExecutionCount: st.ExecutionCount,
+		LLMSummary:     output.Summarize(raws, output.SummaryOptions{}),
+		RawOutputs:     raws,
+		Next:           next,
+	}
+	if raws == nil {
+		out.RawOutputs = []json.RawMessage{}
+	}
+	if st.Ename != "" {
+		out.Error = st.Ename + ": " + st.Evalue
+	}
+	if p := e.PendingInput(); p != nil {
+		out.PendingInput = &InputOut{Prompt: p.Prompt, Password: p.Password}
+	}
+	size := 0
+	for _, r := range raws {
+		size += len(r)
+	}
+	if size > inlineLimit {
+		b, _ := json.Marshal(raws)
+		uri := "notebook://outputs/" + url.PathEscape(e.ID)
+		core.blobs.put(Blob{URI: uri, Name: "outputs of " + e.ID, MIMEType: "application/json", Data: b})
+		out.RawOutputs = []json.RawMessage{}
+		out.RawResource = uri
+	}
+	return out
+}
+
+// ResourceLinks names the resource holding outputs too large to inline.
+func (o ExecutionOut) ResourceLinks() []Link {
+	if o.RawResource == "" {
+		return nil
+	}
+	return []Link{{URI: o.RawResource, Name: "outputs of " + o.TaskID, MIMEType: "application/json", Description: "raw nbformat outputs (too large to inline)"}}
+}

@@ -1,0 +1,296 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/env"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel/kernelspec"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/sandbox"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
+)
+
+// NotebookArg names the notebook a kernel tool acts on.
+type NotebookArg struct {
+	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file, absolute or relative to the first workspace folder"`
+}
+
+// StartKernelIn are start_kernel's arguments.
+type StartKernelIn struct {
+	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file, absolute or relative to the first workspace folder"`
+	VenvPath     string `json:"venv_path,omitempty" jsonschema:"a virtualenv or conda prefix (or its python executable) to run the kernel in; it must have ipykernel installed"`
+	KernelName   string `json:"kernel_name,omitempty" jsonschema:"an installed Jupyter kernelspec name (e.g. python3); ignored when venv_path is given"`
+	DockerImage  string `json:"docker_image,omitempty" jsonschema:"run the kernel inside this container image (not wired into start_kernel yet: refused with an explanation)"`
+	Sandbox      string `json:"sandbox,omitempty" jsonschema:"bubblewrap or docker: confine the kernel (not wired into start_kernel yet: refused with an explanation)"`
+	TimeoutS     int    `json:"timeout_s,omitempty" jsonschema:"seconds to wait for the kernel to become ready (default 60)"`
+}
+
+// KernelOut describes a notebook's kernel.
+type KernelOut struct {
+	NotebookPath   string `json:"notebook_path" jsonschema:"the notebook the kernel belongs to"`
+	Reused         bool   `json:"reused,omitempty" jsonschema:"true when a running kernel was reused instead of starting one"`
+	Name           string `json:"name" jsonschema:"kernelspec or environment name"`
+	DisplayName    string `json:"display_name,omitempty"`
+	Language       string `json:"language" jsonschema:"kernel language"`
+	LanguageVer    string `json:"language_version,omitempty"`
+	Implementation string `json:"implementation,omitempty" jsonschema:"kernel implementation (e.g. ipython)"`
+	Status         string `json:"status" jsonschema:"starting | idle | busy | dead"`
+	PID            int    `json:"pid,omitempty" jsonschema:"kernel process id"`
+	Executable     string `json:"executable,omitempty" jsonschema:"the interpreter the kernel runs (argv[0])"`
+	Restarts       int    `json:"restarts" jsonschema:"how many times this kernel was restarted"`
+	Executions     int    `json:"executions" jsonschema:"how many executions this kernel has run or queued"`
+}
+
+// StatusOut is the answer of the kernel control tools.
+type StatusOut struct {
+	NotebookPath string `json:"notebook_path"`
+	Status       string `json:"status" jsonschema:"kernel status after the action"`
+	Message      string `json:"message" jsonschema:"what happened"`
+}
+
+// KernelsOut lists running kernels.
+type KernelsOut struct {
+	Kernels []KernelOut `json:"kernels" jsonschema:"one entry per running kernel"`
+}
+
+// EnvironmentOut is one Python environment or kernelspec a kernel can run in.
+type EnvironmentOut struct {
+	Kind         string `json:"kind" jsonschema:"venv | conda | system | kernelspec"`
+	Name         string `json:"name"`
+	Path         string `json:"path,omitempty" jsonschema:"pass as venv_path to start_kernel"`
+	Python       string `json:"python,omitempty"`
+	Version      string `json:"version,omitempty"`
+	HasIPyKernel bool   `json:"has_ipykernel" jsonschema:"false: start_kernel will fail until ipykernel is installed there"`
+	KernelName   string `json:"kernel_name,omitempty" jsonschema:"pass as kernel_name to start_kernel (kernelspecs only)"`
+	Language     string `json:"language,omitempty"`
+}
+
+// EnvironmentsOut lists environments.
+type EnvironmentsOut struct {
+	Environments []EnvironmentOut `json:"environments"`
+}
+
+// Empty is the input of tools without arguments.
+type Empty struct{}
+
+func noKernel(path string) error {
+	return fmt.Errorf("%w %s: call start_kernel with this notebook_path first (list_kernels shows running kernels)", ErrNoKernel, path)
+}
+
+func kernelOut(s *session.Session, reused bool) KernelOut {
+	spec := s.Spec()
+	k := s.Kernel()
+	info := k.Info()
+	out := KernelOut{
+		NotebookPath:   s.NotebookPath(),
+		Reused:         reused,
+		Name:           spec.Name,
+		DisplayName:    spec.DisplayName,
+		Language:       spec.Language,
+		LanguageVer:    info.LanguageInfo.Version,
+		Implementation: info.Implementation,
+		Status:         string(k.Status()),
+		PID:            k.PID(),
+		Restarts:       s.Restarts(),
+		Executions:     len(s.Executions()),
+	}
+	if info.LanguageInfo.Name != "" {
+		out.Language = info.LanguageInfo.Name
+	}
+	if len(spec.Argv) > 0 {
+		out.Executable = spec.Argv[0]
+	}
+	return out
+}
+
+// launchSpec picks what to run: an explicit environment, a kernelspec by name,
+// else the workspace's own environment with ipykernel, else the python3 kernelspec.
+func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string) (kernel.LaunchSpec, error) {
+	dir := filepath.Dir(nbPath)
+	kind, err := sandbox.ParseKind(in.Sandbox)
+	if err != nil {
+		return kernel.LaunchSpec{}, fmt.Errorf("%w: %v", ErrBadArguments, err)
+	}
+	if in.DockerImage != "" {
+		kind = sandbox.Docker
+	}
+	if kind != sandbox.None {
+		// The sandbox package can confine a kernel, but it needs the ipc
+		// transport per kernel, which the session manager does not take per
+		// start yet: say so instead of running the kernel unconfined.
+		reason := "confined kernels are not wired into start_kernel in this build"
+		if err := sandbox.Check(ctx, kind); err != nil {
+			reason = err.Error()
+		}
+		return kernel.LaunchSpec{}, fmt.Errorf("sandbox %s %w: %s; start without sandbox/docker_image to run the kernel unconfined", kind, ErrUnavailable, reason)
+	}
+	if in.VenvPath != "" {
+		p := in.VenvPath
+		if !filepath.IsAbs(p) && len(c.Core.Roots().List()) > 0 {
+			p = filepath.Join(c.Core.Roots().List()[0], p)
+		}
+		e, err := env.Resolve(ctx, p)
+		if err != nil {
+			return kernel.LaunchSpec{}, fmt.Errorf("venv_path %q: %w (list_environments shows the environments found)", in.VenvPath, err)
+		}
+		return e.LaunchSpec(ctx, dir)
+	}
+	if in.KernelName != "" {
+		spec, err := kernelspec.Find(in.KernelName, kernelspec.SearchOptions{Getenv: os.Getenv})
+		if err != nil {
+			return kernel.LaunchSpec{}, fmt.Errorf("kernel_name %q: %w (list_environments shows the installed kernelspecs)", in.KernelName, err)
+		}
+		return env.KernelspecLaunch(spec, dir), nil
+	}
+	envs, err := env.Discover(ctx, c.Core.Roots().List())
+	if err == nil {
+		for _, e := range envs {
+			if e.HasIPyKernel && e.Kind != "system" {
+				return e.LaunchSpec(ctx, dir)
+			}
+		}
+		for _, e := range envs {
+			if e.HasIPyKernel {
+				return e.LaunchSpec(ctx, dir)
+			}
+		}
+	}
+	spec, kerr := kernelspec.Find("python3", kernelspec.SearchOptions{Getenv: os.Getenv})
+	if kerr != nil {
+		return kernel.LaunchSpec{}, fmt.Errorf("no Python environment with ipykernel found in the workspace and no python3 kernelspec installed: pass venv_path (an environment with ipykernel) or kernel_name, or run `python -m pip install ipykernel` in your environment")
+	}
+	return env.KernelspecLaunch(spec, dir), nil
+}
+
+func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return KernelOut{}, err
+	}
+	if s := c.Core.Sessions.Get(path); s != nil && s.Kernel().Status() != kernel.StatusDead {
+		return kernelOut(s, true), nil
+	}
+	spec, err := c.launchSpec(ctx, in, path)
+	if err != nil {
+		return KernelOut{}, err
+	}
+	if in.TimeoutS > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(in.TimeoutS)*time.Second)
+		defer cancel()
+	}
+	s, reused, err := c.Core.Sessions.Start(ctx, path, spec)
+	if err != nil {
+		return KernelOut{}, fmt.Errorf("start kernel %q for %s: %w", spec.Name, path, err)
+	}
+	return kernelOut(s, reused), nil
+}
+
+func stopKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return StatusOut{}, err
+	}
+	if c.Core.Sessions.Get(path) == nil {
+		return StatusOut{}, noKernel(path)
+	}
+	if err := c.Core.Sessions.Stop(ctx, path); err != nil {
+		return StatusOut{}, fmt.Errorf("stop kernel of %s: %w", path, err)
+	}
+	return StatusOut{NotebookPath: path, Status: string(kernel.StatusDead), Message: "kernel shut down; its variables are gone (start_kernel starts a fresh one)"}, nil
+}
+
+func restartKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return StatusOut{}, err
+	}
+	s, err := c.Session(path)
+	if err != nil {
+		return StatusOut{}, err
+	}
+	if err := s.Restart(ctx); err != nil {
+		return StatusOut{}, fmt.Errorf("restart kernel of %s: %w", path, err)
+	}
+	return StatusOut{NotebookPath: path, Status: string(s.Kernel().Status()), Message: "kernel restarted; all variables were cleared, re-run the cells you need"}, nil
+}
+
+func interruptKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return StatusOut{}, err
+	}
+	s, err := c.Session(path)
+	if err != nil {
+		return StatusOut{}, err
+	}
+	if err := s.Interrupt(ctx); err != nil {
+		if errors.Is(err, kernel.ErrKernelDead) {
+			return StatusOut{}, fmt.Errorf("interrupt %s: %w; call restart_kernel or start_kernel", path, err)
+		}
+		return StatusOut{}, fmt.Errorf("interrupt kernel of %s: %w", path, err)
+	}
+	return StatusOut{NotebookPath: path, Status: string(s.Kernel().Status()), Message: "interrupt sent; the running cell stops with KeyboardInterrupt"}, nil
+}
+
+func getKernelInfo(ctx context.Context, c *Call, in NotebookArg) (KernelInfoOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return KernelInfoOut{}, err
+	}
+	s, err := c.Session(path)
+	if err != nil {
+		return KernelInfoOut{}, err
+	}
+	out := KernelInfoOut{KernelOut: kernelOut(s, false)}
+	for _, hook := range kernelInfoHooks() {
+		hook(ctx, c, s, &out)
+	}
+	return out, nil
+}
+
+// KernelInfoOut is get_kernel_info's answer. Feature files may fill Extra
+// through ExtendKernelInfo (e.g. the variables the kernel holds).
+type KernelInfoOut struct {
+	KernelOut
+	Variables []VariableOut `json:"variables,omitempty" jsonschema:"the kernel's user variables (name, type, size/shape) when known"`
+}
+
+// VariableOut is one user variable in get_kernel_info.
+type VariableOut struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Size  string `json:"size,omitempty" jsonschema:"length, shape or byte size"`
+	Bytes int64  `json:"bytes,omitempty"`
+}
+
+func listKernels(ctx context.Context, c *Call, in Empty) (KernelsOut, error) {
+	out := KernelsOut{Kernels: []KernelOut{}}
+	for _, s := range c.Core.Sessions.List() {
+		out.Kernels = append(out.Kernels, kernelOut(s, false))
+	}
+	return out, nil
+}
+
+func listEnvironments(ctx context.Context, c *Call, in Empty) (EnvironmentsOut, error) {
+	out := EnvironmentsOut{Environments: []EnvironmentOut{}}
+	envs, err := env.Discover(ctx, c.Core.Roots().List())
+	if err != nil {
+		return out, fmt.Errorf("discover environments: %w", err)
+	}
+	for _, e := range envs {
+		out.Environments = append(out.Environments, EnvironmentOut{Kind: e.Kind, Name: e.Name, Path: e.Prefix, Python: e.Python, Version: e.Version, HasIPyKernel: e.HasIPyKernel})
+	}
+	specs, err := kernelspec.List(kernelspec.SearchOptions{Getenv: os.Getenv})
+	if err == nil {
+		for _, s := range specs {
+			out.Environments = append(out.Environments, EnvironmentOut{Kind: "kernelspec", Name: s.DisplayName, KernelName: s.Name, Language: s.Language, HasIPyKernel: true})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,252 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/output"
+)
+
+// OverrideCell is one cell of structure_override.
+type OverrideCell struct {
+	ID       string `json:"id,omitempty" jsonschema:"cell id, if known"`
+	CellType string `json:"cell_type" jsonschema:"code | markdown | raw"`
+	Source   string `json:"source" jsonschema:"the cell's text"`
+}
+
+// OutlineIn are get_notebook_outline's arguments.
+type OutlineIn struct {
+	NotebookPath      string         `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	StructureOverride []OverrideCell `json:"structure_override,omitempty" jsonschema:"outline these cells instead of reading the notebook (e.g. a buffer you hold)"`
+}
+
+// OutlineOut is a notebook outline.
+type OutlineOut struct {
+	NotebookPath string                       `json:"notebook_path"`
+	Source       string                       `json:"source" jsonschema:"buffer | editor | disk | override: where the cells were read from"`
+	Version      int                          `json:"version" jsonschema:"editor buffer version (0 for a file on disk)"`
+	Language     string                       `json:"language,omitempty"`
+	CellCount    int                          `json:"cell_count"`
+	Kernel       string                       `json:"kernel" jsonschema:"the notebook kernel's status, or none"`
+	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"one entry per cell: index, id, type, title, execution count, output summary"`
+}
+
+// CellIn names one cell.
+type CellIn struct {
+	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	Index        *int   `json:"index,omitempty" jsonschema:"0-based cell index; give cell_id too to be safe against edits"`
+	CellID       string `json:"cell_id,omitempty" jsonschema:"the cell's id from get_notebook_outline (preferred)"`
+}
+
+// ReadCellIn are read_cell_smart's arguments.
+type ReadCellIn struct {
+	NotebookPath      string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	Index             *int   `json:"index,omitempty" jsonschema:"0-based cell index"`
+	CellID            string `json:"cell_id,omitempty" jsonschema:"the cell's id (preferred)"`
+	MaxSourceChars    int    `json:"max_source_chars,omitempty" jsonschema:"truncate the source after this many characters (default 20000)"`
+	IncludeRawOutputs bool   `json:"include_raw_outputs,omitempty" jsonschema:"also return the raw nbformat outputs"`
+}
+
+// CellOut is one cell as read_cell_smart shows it.
+type CellOut struct {
+	Index           int               `json:"index"`
+	CellID          string            `json:"cell_id"`
+	Type            string            `json:"type"`
+	Language        string            `json:"language,omitempty"`
+	Source          string            `json:"source"`
+	SourceTruncated bool              `json:"source_truncated,omitempty"`
+	ExecutionCount  *int              `json:"execution_count"`
+	OutputCount     int               `json:"output_count"`
+	LLMSummary      string            `json:"llm_summary" jsonschema:"bounded text view of the cell's outputs"`
+	RawOutputs      []json.RawMessage `json:"raw_outputs,omitempty"`
+	NotebookSource  string            `json:"notebook_source" jsonschema:"buffer | editor | disk"`
+}
+
+// SearchIn are search_notebook's arguments.
+type SearchIn struct {
+	NotebookPath  string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	Query         string `json:"query" jsonschema:"text to find (or a Go/RE2 regular expression with regex=true)"`
+	Regex         bool   `json:"regex,omitempty" jsonschema:"treat query as an RE2 regular expression"`
+	CaseSensitive bool   `json:"case_sensitive,omitempty" jsonschema:"match case exactly (default: ignore case)"`
+	InOutputs     *bool  `json:"in_outputs,omitempty" jsonschema:"search the text of outputs too (default true)"`
+	CellType      string `json:"cell_type,omitempty" jsonschema:"only cells of this type: code | markdown | raw"`
+	MaxResults    int    `json:"max_results,omitempty" jsonschema:"default 50"`
+}
+
+// SearchHitOut is one match.
+type SearchHitOut struct {
+	Index  int    `json:"index"`
+	CellID string `json:"cell_id"`
+	Type   string `json:"type"`
+	Where  string `json:"where" jsonschema:"source | output"`
+	Line   int    `json:"line" jsonschema:"1-based line of the match"`
+	Text   string `json:"text" jsonschema:"the matching line (truncated)"`
+}
+
+// SearchOut lists matches.
+type SearchOut struct {
+	Hits      []SearchHitOut `json:"hits"`
+	Truncated bool           `json:"truncated,omitempty"`
+}
+
+func (c *Call) outlineOf(ld *Loaded) OutlineOut {
+	kernel := "none"
+	if s := c.Core.Sessions.Get(ld.Path); s != nil {
+		kernel = string(s.Kernel().Status())
+	}
+	cells := ld.NB.Outline()
+	if cells == nil {
+		cells = []notebookmodel.OutlineEntry{}
+	}
+	return OutlineOut{NotebookPath: ld.Path, Source: ld.Source, Version: ld.Version, Language: ld.NB.Language(), CellCount: len(cells), Kernel: kernel, Cells: cells}
+}
+
+func getOutline(ctx context.Context, c *Call, in OutlineIn) (OutlineOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return OutlineOut{}, err
+	}
+	if in.StructureOverride != nil {
+		snap := notebookmodel.Snapshot{Path: path}
+		for i, oc := range in.StructureOverride {
+			kind := oc.CellType
+			switch kind {
+			case notebookmodel.KindCode, notebookmodel.KindMarkdown, notebookmodel.KindRaw:
+			default:
+				return OutlineOut{}, fmt.Errorf("%w: structure_override[%d].cell_type %q: use code, markdown or raw", ErrBadArguments, i, oc.CellType)
+			}
+			lang := "python"
+			if kind == notebookmodel.KindMarkdown {
+				lang = "markdown"
+			}
+			snap.Cells = append(snap.Cells, notebookmodel.SnapshotCell{ID: oc.ID, Kind: kind, Language: lang, Source: oc.Source})
+		}
+		out := c.outlineOf(&Loaded{Path: path, NB: notebookmodel.FromSnapshot(snap)})
+		out.Source = "override"
+		return out, nil
+	}
+	ld, err := c.LoadNotebook(ctx, path)
+	if err != nil {
+		return OutlineOut{}, err
+	}
+	return c.outlineOf(ld), nil
+}
+
+func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return CellOut{}, err
+	}
+	if in.Index == nil && in.CellID == "" {
+		return CellOut{}, fmt.Errorf("%w: give index or cell_id (see get_notebook_outline)", ErrBadArguments)
+	}
+	ld, err := c.LoadNotebook(ctx, path)
+	if err != nil {
+		return CellOut{}, err
+	}
+	cell, err := ld.NB.Resolve(notebookmodel.CellRef{Index: in.Index, CellID: in.CellID})
+	if err != nil {
+		return CellOut{}, staleError(err)
+	}
+	max := in.MaxSourceChars
+	if max <= 0 {
+		max = 20000
+	}
+	out := CellOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Language: cell.Language, Source: cell.Source,
+		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
+		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{})}
+	if r := []rune(out.Source); len(r) > max {
+		out.Source = string(r[:max])
+		out.SourceTruncated = true
+	}
+	if in.IncludeRawOutputs {
+		out.RawOutputs = cell.Outputs
+		if out.RawOutputs == nil {
+			out.RawOutputs = []json.RawMessage{}
+		}
+	}
+	return out, nil
+}
+
+func searchNotebook(ctx context.Context, c *Call, in SearchIn) (SearchOut, error) {
+	path, err := c.ResolvePath(in.NotebookPath)
+	if err != nil {
+		return SearchOut{}, err
+	}
+	if in.Query == "" {
+		return SearchOut{}, fmt.Errorf("%w: query is empty", ErrBadArguments)
+	}
+	pat := in.Query
+	if !in.Regex {
+		pat = regexp.QuoteMeta(pat)
+	}
+	if !in.CaseSensitive {
+		pat = "(?i)" + pat
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return SearchOut{}, fmt.Errorf("%w: query is not a valid RE2 regular expression: %v (set regex=false for plain text)", ErrBadArguments, err)
+	}
+	if in.CellType != "" && in.CellType != notebookmodel.KindCode && in.CellType != notebookmodel.KindMarkdown && in.CellType != notebookmodel.KindRaw {
+		return SearchOut{}, fmt.Errorf("%w: cell_type %q: use code, markdown or raw", ErrBadArguments, in.CellType)
+	}
+	ld, err := c.LoadNotebook(ctx, path)
+	if err != nil {
+		return SearchOut{}, err
+	}
+	max := in.MaxResults
+	if max <= 0 {
+		max = 50
+	}
+	inOutputs := in.InOutputs == nil || *in.InOutputs
+	out := SearchOut{Hits: []SearchHitOut{}}
+	add := func(cell notebookmodel.Cell, where, text string) bool {
+		for i, line := range strings.Split(text, "\n") {
+			if re.MatchString(line) {
+				if len(out.Hits) >= max {
+					out.Truncated = true
+					return false
+				}
+				if r := []rune(line); len(r) > 200 {
+					line = string(r[:200]) + "…"
+				}
+				out.Hits = append(out.Hits, SearchHitOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Where: where, Line: i + 1, Text: line})
+			}
+		}
+		return true
+	}
+	for _, cell := range ld.NB.Cells() {
+		if in.CellType != "" && cell.Type != in.CellType {
+			continue
+		}
+		if !add(cell, "source", cell.Source) {
+			break
+		}
+		if inOutputs && len(cell.Outputs) > 0 {
+			text := output.StripANSI(output.Summarize(cell.Outputs, output.SummaryOptions{MaxBytes: 1 << 20, StreamHead: 1 << 20, StreamTail: 1}))
+			if !add(cell, "output", text) {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// staleError makes a Resolve failure actionable: a stale view carries the
+// fresh outline in its message so the model can retry without another call.
+func staleError(err error) error {
+	var sv *notebookmodel.StaleViewError
+	if errors.As(err, &sv) {
+		var lines []string
+		for _, e := range sv.Outline {
+			lines = append(lines, fmt.Sprintf("  [%d] id=%s %s: %s", e.Index, e.ID, e.Type, e.Title))
+		}
+		return fmt.Errorf("%w\ncurrent outline (use cell_id to address cells):\n%s", err, strings.Join(lines, "\n"))
+	}
+	return err
+}

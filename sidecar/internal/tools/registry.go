@@ -1,0 +1,248 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// ErrBadArguments is returned (wrapped) when a call's arguments do not match the
+// tool's input schema.
+var ErrBadArguments = errors.New("invalid arguments")
+
+// ErrUnknownTool is returned (wrapped) for a tool name the registry does not hold.
+var ErrUnknownTool = errors.New("unknown tool")
+
+// Meta describes a tool to the doors: MCP uses it for title, description and
+// annotations; the extension mirrors it as language-model tools.
+type Meta struct {
+	Name        string
+	Title       string
+	Description string
+	// ReadOnly: the tool changes neither the notebook nor the kernel.
+	ReadOnly bool
+	// Destructive: the tool may throw away work (delete a cell, stop a kernel).
+	Destructive bool
+	// Idempotent: repeating the call with the same arguments has no further effect.
+	Idempotent bool
+}
+
+// Tool is one registered tool: its description, schemas and the function behind it.
+type Tool struct {
+	Meta
+	InputSchema  *jsonschema.Schema
+	OutputSchema *jsonschema.Schema
+	in           *jsonschema.Resolved
+	invoke       func(ctx context.Context, c *Call, args json.RawMessage) (any, error)
+}
+
+// Handler is the function behind a tool. In and Out are plain structs whose
+// fields carry `json` names and `jsonschema` descriptions; fields tagged
+// omitempty are optional.
+type Handler[In, Out any] func(ctx context.Context, c *Call, in In) (Out, error)
+
+// Registry holds the tools every door serves.
+type Registry struct {
+	mu    sync.RWMutex
+	tools map[string]*Tool
+}
+
+var (
+	extMu      sync.Mutex
+	extensions []func(*Registry)
+)
+
+// Extend adds a registration function run by every NewRegistry after the
+// built-in tools: feature files inside this package (e.g. state*.go) call it from
+// init to plug their tools into all doors at once.
+func Extend(register func(*Registry)) {
+	extMu.Lock()
+	defer extMu.Unlock()
+	extensions = append(extensions, register)
+}
+
+// NewRegistry returns a registry with the built-in tools and every extension.
+func NewRegistry() *Registry {
+	r := &Registry{tools: map[string]*Tool{}}
+	registerBuiltins(r)
+	extMu.Lock()
+	exts := append([]func(*Registry){}, extensions...)
+	extMu.Unlock()
+	for _, ext := range exts {
+		ext(r)
+	}
+	return r
+}
+
+var schemaOptions = &jsonschema.ForOptions{
+	TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+		// Raw nbformat JSON (outputs, metadata) is any JSON value, not a byte array.
+		reflect.TypeFor[json.RawMessage](): {},
+	},
+}
+
+// Add registers a typed tool. It panics on a programming error (a struct the
+// schema inference cannot describe, a duplicate name), like http.Handle does.
+func Add[In, Out any](r *Registry, m Meta, h Handler[In, Out]) {
+	in, err := jsonschema.For[In](schemaOptions)
+	if err != nil {
+		panic(fmt.Sprintf("tools: input schema of %s: %v", m.Name, err))
+	}
+	out, err := jsonschema.For[Out](schemaOptions)
+	if err != nil {
+		panic(fmt.Sprintf("tools: output schema of %s: %v", m.Name, err))
+	}
+	resolved, err := in.Resolve(nil)
+	if err != nil {
+		panic(fmt.Sprintf("tools: resolve input schema of %s: %v", m.Name, err))
+	}
+	t := &Tool{Meta: m, InputSchema: in, OutputSchema: out, in: resolved}
+	t.invoke = func(ctx context.Context, c *Call, args json.RawMessage) (any, error) {
+		var v In
+		if err := t.decode(args, &v); err != nil {
+			return nil, err
+		}
+		return h(ctx, c, v)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.tools[m.Name]; dup {
+		panic("tools: duplicate tool " + m.Name)
+	}
+	r.tools[m.Name] = t
+}
+
+// List returns the tools sorted by name.
+func (r *Registry) List() []*Tool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Tool, 0, len(r.tools))
+	for _, t := range r.tools {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Get returns the named tool, or nil.
+func (r *Registry) Get(name string) *Tool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.tools[name]
+}
+
+// Invoke runs the named tool with raw JSON arguments. Every door calls this.
+func (r *Registry) Invoke(ctx context.Context, c *Call, name string, args json.RawMessage) (any, error) {
+	t := r.Get(name)
+	if t == nil {
+		var names []string
+		for _, t := range r.List() {
+			names = append(names, t.Name)
+		}
+		return nil, fmt.Errorf("%w %q: available tools are %s", ErrUnknownTool, name, strings.Join(names, ", "))
+	}
+	return t.Invoke(ctx, c, args)
+}
+
+// Invoke validates args against the input schema, decodes them and runs the
+// tool. A panic inside a tool becomes an error (with the stack in the log), so
+// one bad call cannot take the server down.
+func (t *Tool) Invoke(ctx context.Context, c *Call, args json.RawMessage) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger := slog.Default()
+			if c != nil && c.Core != nil && c.Core.Logger != nil {
+				logger = c.Core.Logger
+			}
+			logger.Error("tool panic", "tool", t.Name, "panic", p, "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("internal error in %s: %v (this is a bug; the server keeps running)", t.Name, p)
+		}
+	}()
+	if c == nil {
+		c = &Call{}
+	}
+	return t.invoke(ctx, c, args)
+}
+
+func (t *Tool) decode(args json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
+		args = json.RawMessage("{}")
+	}
+	var generic any
+	if err := json.Unmarshal(args, &generic); err != nil {
+		return fmt.Errorf("%w for %s: arguments are not valid JSON: %v", ErrBadArguments, t.Name, err)
+	}
+	if _, ok := generic.(map[string]any); !ok {
+		return fmt.Errorf("%w for %s: arguments must be a JSON object, got %s; expected %s", ErrBadArguments, t.Name, jsonKind(generic), t.usage())
+	}
+	if err := t.in.Validate(generic); err != nil {
+		return fmt.Errorf("%w for %s: %v; expected %s", ErrBadArguments, t.Name, err, t.usage())
+	}
+	dec := json.NewDecoder(bytes.NewReader(args))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w for %s: %v; expected %s", ErrBadArguments, t.Name, err, t.usage())
+	}
+	return nil
+}
+
+// usage lists the tool's parameters, required ones first, for error messages.
+func (t *Tool) usage() string {
+	req := map[string]bool{}
+	for _, n := range t.InputSchema.Required {
+		req[n] = true
+	}
+	var names []string
+	for n := range t.InputSchema.Properties {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if req[names[i]] != req[names[j]] {
+			return req[names[i]]
+		}
+		return names[i] < names[j]
+	})
+	var parts []string
+	for _, n := range names {
+		p := t.InputSchema.Properties[n]
+		typ := p.Type
+		if typ == "" && len(p.Types) > 0 {
+			typ = strings.Join(p.Types, "|")
+		}
+		s := n + " (" + typ
+		if req[n] {
+			s += ", required"
+		}
+		parts = append(parts, s+")")
+	}
+	if len(parts) == 0 {
+		return "no arguments"
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "an object"
+}
