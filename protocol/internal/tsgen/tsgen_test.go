@@ -2,6 +2,7 @@ package tsgen
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +74,24 @@ func TestGeneratedContent(t *testing.T) {
 		if n := strings.Count(ts, "('"+m.Name+"', ParameterStructures.byName)"); n != 1 {
 			t.Errorf("method %s declared %d times", m.Name, n)
 		}
+	}
+}
+
+// TestGeneratedTSCompiles type-checks the generated file under --strict with
+// the real vscode-jsonrpc types, when `npm install` has run.
+func TestGeneratedTSCompiles(t *testing.T) {
+	_, root := generate(t)
+	tsc := filepath.Join(root, "node_modules/.bin/tsc")
+	if _, err := os.Stat(tsc); err != nil {
+		t.Skip("node_modules/.bin/tsc missing: run `npm install` (make does)")
+	}
+	if _, err := os.Stat(filepath.Join(root, "node_modules/vscode-jsonrpc")); err != nil {
+		t.Skip("node_modules/vscode-jsonrpc missing: run `npm install`")
+	}
+	cmd := exec.Command(tsc, "--strict", "--noEmit", "--noUnusedLocals", "--target", "es2022", "--module", "commonjs",
+		"--moduleResolution", "node", "--skipLibCheck", filepath.Join(root, TSPath))
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tsc --strict rejects %s: %v\n%s", TSPath, err, out)
 	}
 }
