@@ -18,7 +18,7 @@ py=python3
 [ -x .venv/bin/python ] && py=.venv/bin/python
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out" .test-output
+mkdir -p "$out"
 rows="$work/rows.jsonl"
 : > "$rows"
 

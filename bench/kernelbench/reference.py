@@ -2,7 +2,7 @@
 
 Run by bench/kernelbench (the Go side) once per benchmark, in its own process so
 peak RSS is per benchmark:  python reference.py K2 --n 200 --warmup 10
-Prints one JSON object: {"samples_ms": [...], "bytes": [...], "rss_mb": float, "note": str}.
+Prints one JSON object: {"samples_ms": [...], "bytes": [...], "rss_mb": float, "retries": int, "note": str}.
 The kernel is the same one the Go side starts: this interpreter's ipykernel
 (jupyter_client maps the kernelspec's "python" to sys.executable).
 """
@@ -136,8 +136,7 @@ def k4(args, out):
             out["samples_ms"].append(ms(t0, t1))
     finally:
         stop(km, kc)
-    if retries:
-        out["note"] = f"{retries} interrupt(s) swallowed by ipykernel and re-sent"
+    out["retries"] = retries
 
 
 def k5(args, out):
@@ -191,7 +190,7 @@ def main():
     p.add_argument("--n", type=int, default=5)
     p.add_argument("--warmup", type=int, default=0)
     args = p.parse_args()
-    out = {"samples_ms": [], "bytes": [], "rss_mb": 0.0, "note": ""}
+    out = {"samples_ms": [], "bytes": [], "rss_mb": 0.0, "retries": 0, "note": ""}
     b = args.bench
     if b == "K1":
         k1(args, out)
