@@ -309,9 +309,12 @@ func (s *Store) Verify(name string) (*Manifest, error) {
 		if !validDigest(v.Digest) {
 			return nil, fmt.Errorf("%w: %q: bad digest for %s", ErrCorrupt, name, v.Name)
 		}
-		st, err := os.Stat(filepath.Join(s.blobDir(), v.Digest))
+		st, err := os.Lstat(filepath.Join(s.blobDir(), v.Digest))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q: the blob of %s is missing", ErrCorrupt, name, v.Name)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%w: %q: the blob of %s is not a regular file (a link or device was put in its place); refusing to load it", ErrTampered, name, v.Name)
 		}
 		if st.Size() != v.Size {
 			return nil, fmt.Errorf("%w: %q: the blob of %s is %d bytes, the signed manifest says %d (truncated or replaced); refusing to load it", ErrTampered, name, v.Name, st.Size(), v.Size)

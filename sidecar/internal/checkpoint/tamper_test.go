@@ -109,6 +109,19 @@ func TestTamperedCheckpointsAreRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, checkpoint.ErrTampered},
+		{"blob replaced by a symlink (even to identical bytes)", func(t *testing.T) {
+			p := blob(good, "payload")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			elsewhere := filepath.Join(t.TempDir(), "copy")
+			writeFile(t, elsewhere, data)
+			os.Remove(p)
+			if err := os.Symlink(elsewhere, p); err != nil {
+				t.Fatal(err)
+			}
+		}, checkpoint.ErrTampered},
 		{"truncated manifest", func(t *testing.T) {
 			raw, _ := os.ReadFile(goodManifest)
 			writeFile(t, goodManifest, raw[:len(raw)/2])
@@ -268,6 +281,7 @@ func snapshotStore(t *testing.T, root string) map[string][]byte {
 func restoreStore(t *testing.T, root string, snap map[string][]byte) {
 	t.Helper()
 	for p, b := range snap {
+		os.Remove(p) // it may have been replaced by a link
 		writeFile(t, p, b)
 	}
 }

@@ -16,6 +16,7 @@ import mmap
 import os
 import pickle
 import re
+import stat
 import struct
 import sys
 import threading
@@ -120,7 +121,9 @@ class _HashingWriter:
 def _write_blob(tmp_path, value, serializer):
     """Serialize value to tmp_path; return (digest, size)."""
     bufs = []
-    with open(tmp_path, "wb", buffering=0) as raw:
+    # O_EXCL | O_NOFOLLOW: never write through a planted symlink.
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0), 0o600)
+    with open(fd, "wb", buffering=0) as raw:
         w = _HashingWriter(raw)
         w.write(MAGIC)
         if serializer == 0:
@@ -267,6 +270,8 @@ def save(args):
             if attempt == 1 and not have_dill:
                 break
             try:
+                if os.path.lexists(tmp):
+                    os.unlink(tmp)  # the failed attempt's partial file
                 digest, size = _write_blob(tmp, value, attempt)
                 ser = attempt
                 break
@@ -318,8 +323,16 @@ def _alloc(n):
 def _read_verified(path, digest, size):
     """Read a blob while hashing it; return (pickle bytes, [bytearray buffers], serializer)."""
     h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
+    # No symlinks, and O_NONBLOCK so a FIFO swapped in cannot hang the kernel;
+    # then only a regular file is read.
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise BlobVerificationError("blob %s cannot be opened: %s" % (digest[:12], e.strerror))
+    with open(fd, "rb", buffering=0) as f:
         st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise BlobVerificationError("blob %s is not a regular file" % digest[:12])
         if st.st_size != size:
             raise BlobVerificationError("blob %s is %d bytes, the manifest says %d (truncated or replaced)" % (digest[:12], st.st_size, size))
         if size < len(MAGIC) + 24:
