@@ -160,6 +160,10 @@ func (e *extension) answer(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrp
 		snap := e.buffer
 		e.mu.Unlock()
 		conn.Reply(ctx, req.ID, snap)
+	case protocol.MethodStdinRequest:
+		var p protocol.StdinRequestParams
+		json.Unmarshal(*req.Params, &p)
+		conn.Reply(ctx, req.ID, protocol.StdinRequestResult{Value: "typed:" + p.Prompt})
 	case protocol.MethodEditorApplyEdit:
 		var p protocol.EditorApplyEditParams
 		json.Unmarshal(*req.Params, &p)
@@ -392,6 +396,13 @@ func TestServeExecution(t *testing.T) {
 			t.Errorf("output %d missing: %q", i, text.String())
 		}
 	}
+
+	// input() of a human run is asked through stdin/request.
+	e.mustCall(protocol.MethodExecutionRun, protocol.ExecutionRunParams{NotebookPath: e.nb, CellID: "calc", Code: "v = input('name?')\nprint('got', v)", Origin: "human"}, &run)
+	if st := e.waitState(run.ExecutionID, 60*time.Second); st.Status != protocol.StatusOK {
+		t.Errorf("input run: %+v", st)
+	}
+	e.waitOutput("got typed:name?", 30*time.Second)
 
 	// $/cancelRequest on a blocking tool call interrupts the kernel.
 	args, _ := json.Marshal(map[string]any{"notebook_path": e.nb, "code_override": "import time\nprint('sleeping', flush=True)\ntime.sleep(300)", "timeout_s": 300})

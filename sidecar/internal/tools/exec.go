@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/output"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 )
@@ -124,6 +125,13 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 	s, err := c.Session(path)
 	if err != nil {
 		return nil, nil, TaskOut{}, err
+	}
+	if k := s.Kernel(); k.Status() == kernel.StatusDead {
+		reason := "it stopped"
+		if err := k.Err(); err != nil {
+			reason = err.Error()
+		}
+		return nil, nil, TaskOut{}, fmt.Errorf("the kernel of %s is dead (%s): call restart_kernel or start_kernel to get a new one (its variables are lost), then run again", path, reason)
 	}
 	code, id, idx, err := c.cellToRun(ctx, path, index, cellID, override)
 	if err != nil {

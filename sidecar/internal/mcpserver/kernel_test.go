@@ -1,0 +1,118 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
+)
+
+func call[T any](t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) T {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if res.IsError {
+		t.Fatalf("%s: %s", name, text(res))
+	}
+	var out T
+	b, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s: %v in %s", name, err, b)
+	}
+	return out
+}
+
+// TestKernelCalls: large outputs become a linked resource; calls about an
+// unknown task or a dead kernel are isError results with advice.
+func TestKernelCalls(t *testing.T) {
+	py := testenv.Python(t)
+	cs, _ := connect(t)
+	ctx := context.Background()
+	venv := filepath.Dir(filepath.Dir(py))
+	k := call[tools.KernelOut](t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": venv})
+	if k.PID <= 0 {
+		t.Fatalf("start_kernel: %+v", k)
+	}
+	again := call[tools.KernelOut](t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+	if !again.Reused || again.PID != k.PID {
+		t.Errorf("second start_kernel did not reuse the kernel: %+v", again)
+	}
+
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "run_cell", Arguments: map[string]any{"notebook_path": "nb.ipynb", "code_override": "print('x' * 700000)", "timeout_s": 120}})
+	if err != nil || res.IsError {
+		t.Fatalf("large output: %v %s", err, text(res))
+	}
+	var link *mcp.ResourceLink
+	for _, c := range res.Content {
+		if l, ok := c.(*mcp.ResourceLink); ok {
+			link = l
+		}
+	}
+	if link == nil || !strings.HasPrefix(link.URI, "notebook://outputs/") {
+		t.Fatalf("no resource_link for a 700 kB output: %+v", res.Content)
+	}
+	if b, _ := json.Marshal(res.StructuredContent); len(b) > 100_000 {
+		t.Errorf("the large output was inlined anyway (%d bytes)", len(b))
+	}
+	rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: link.URI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rr.Contents) != 1 || strings.Count(rr.Contents[0].Text, "x") < 700000 {
+		t.Errorf("resource does not hold the output (%d contents)", len(rr.Contents))
+	}
+
+	bad := func(name string, args map[string]any, want string) {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			t.Fatalf("%s: protocol error %v", name, err)
+		}
+		if !res.IsError || !strings.Contains(text(res), want) {
+			t.Errorf("%s: want isError mentioning %q, got %v %q", name, want, res.IsError, text(res))
+		}
+	}
+	bad("get_execution_stream", map[string]any{"notebook_path": "nb.ipynb", "task_id": "no-such-task"}, "run_cell_async")
+	bad("submit_input", map[string]any{"notebook_path": "nb.ipynb", "task_id": "no-such-task", "value": "x"}, "run_cell_async")
+	bad("get_execution_stream", map[string]any{"notebook_path": "nb.ipynb", "task_id": "no-such-task", "since": -1}, "run_cell_async")
+
+	// Kill the kernel behind the server's back: calls say it died and what to do.
+	if err := syscall.Kill(k.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		info := call[tools.KernelInfoOut](t, cs, "get_kernel_info", map[string]any{"notebook_path": "nb.ipynb"})
+		if info.Status == "dead" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "run_cell", Arguments: map[string]any{"notebook_path": "nb.ipynb", "code_override": "1", "timeout_s": 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := text(res)
+	if !res.IsError || !strings.Contains(msg, "dead") || !strings.Contains(msg, "start_kernel") {
+		t.Errorf("run on a dead kernel: %s", msg)
+	}
+	restarted := call[tools.KernelOut](t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": venv})
+	if restarted.Reused || restarted.PID == k.PID {
+		t.Errorf("start_kernel after death must start a new kernel: %+v", restarted)
+	}
+	out := call[tools.ExecutionOut](t, cs, "run_cell", map[string]any{"notebook_path": "nb.ipynb", "code_override": "6*7", "timeout_s": 60})
+	if out.LLMSummary != "42" {
+		t.Errorf("run after restart: %+v", out)
+	}
+	call[tools.StatusOut](t, cs, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+}
