@@ -181,3 +181,42 @@ func TestKernelFromKernelspec(t *testing.T) {
 		t.Errorf("kernel from kernelspec sees (-want +got):\n%s", diff)
 	}
 }
+
+// A kernelspec run inside a conda env gets the env's activation and its own
+// env stanza, and its bare "python" becomes the env's interpreter.
+func TestKernelspecInConda(t *testing.T) {
+	home := t.TempDir()
+	prefix := fakeConda(t, filepath.Join(home, "miniconda3", "envs"), "withspec")
+	f := &Finder{HomeDir: home, Conda: "-"}
+	e, err := f.Resolve(testCtx(t), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(testenv.RepoRoot(), "testfixtures", "kernelspecs")
+	ks, err := kernelspec.Find("messagekernel", kernelspec.SearchOptions{Getenv: func(k string) string {
+		if k == "JUPYTER_PATH" {
+			return data
+		}
+		return ""
+	}, HomeDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PATH must not be where "python" comes from.
+	t.Setenv("PATH", "/usr/bin:/bin")
+	spec, err := f.KernelspecLaunchIn(testCtx(t), e, ks, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Argv[0] != e.Python || spec.InterruptMode != "message" {
+		t.Errorf("spec argv[0] %q mode %q, want %q and message", spec.Argv[0], spec.InterruptMode, e.Python)
+	}
+	s := runProbe(t, spec)
+	got := map[string]string{"prefix": s.Prefix, "MCPJ_ACTIVATED": str(s.Env["MCPJ_ACTIVATED"]), "MCPJ_FIXTURE": str(s.Env["MCPJ_FIXTURE"]),
+		"MCPJ_PATH_COPY": str(s.Env["MCPJ_PATH_COPY"])}
+	want := map[string]string{"prefix": prefix, "MCPJ_ACTIVATED": "yes:" + prefix, "MCPJ_FIXTURE": "from-kernelspec",
+		"MCPJ_PATH_COPY": filepath.Join(prefix, "bin") + ":/usr/bin:/bin"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("kernelspec in conda env sees (-want +got):\n%s", diff)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -252,4 +253,44 @@ func quoteArg(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// barePython matches the argv[0] jupyter_client replaces with sys.executable.
+var barePython = regexp.MustCompile(`^python(\d(\.\d+)?)?$`)
+
+// KernelspecLaunchIn runs a kernelspec inside e: e's activation (what
+// LaunchSpec would set up) with the spec's env stanza expanded on top, and a
+// bare "python"/"python3"/"python3.X" argv[0] replaced by e's interpreter, as
+// jupyter_client does with sys.executable when it runs from that environment.
+func (e Environment) KernelspecLaunchIn(ctx context.Context, spec kernelspec.Spec, dir string) (kernel.LaunchSpec, error) {
+	return defaultFinder.KernelspecLaunchIn(ctx, e, spec, dir)
+}
+
+// KernelspecLaunchIn: see Environment.KernelspecLaunchIn.
+func (f *Finder) KernelspecLaunchIn(ctx context.Context, e Environment, spec kernelspec.Spec, dir string) (kernel.LaunchSpec, error) {
+	ls := KernelspecLaunch(spec, dir)
+	argv := append([]string(nil), spec.Argv...)
+	if barePython.MatchString(argv[0]) {
+		argv[0] = e.Python
+	}
+	base := os.Environ()
+	switch e.Kind {
+	case KindVenv:
+		base = venvEnviron(base, e.Prefix)
+	case KindConda:
+		if e.Conda != "" {
+			argv = append([]string{e.Conda, "run", "-p", e.Prefix, "--no-capture-output"}, argv...)
+			base = withoutKeys(base, "PYTHONHOME", "VIRTUAL_ENV")
+			ls.InterruptMode = "message" // see LaunchSpec: SIGINT would reach conda, not the kernel
+		} else {
+			captured, err := f.CaptureActivation(ctx, e.Prefix, base)
+			if err != nil {
+				return kernel.LaunchSpec{}, fmt.Errorf("launch kernelspec %q in conda env %q: %w", spec.Name, e.Name, err)
+			}
+			base = captured
+		}
+	}
+	ls.Argv = argv
+	ls.Env = kernelspec.Environ(base, spec.Env)
+	return ls, nil
 }
