@@ -31,6 +31,7 @@ const (
 	WhyEdited   = "edited"    // source changed since it ran
 	WhyFailed   = "failed"    // its last run did not finish ok
 	WhyNeverRun = "never_run" // never run, but cells below it ran
+	WhyLost     = "lost"      // ran before the kernel restarted, not since
 	WhyNoRecord = "no_record" // shows results from another kernel (or a lost one), not in this kernel's state
 )
 
@@ -59,6 +60,7 @@ func runnable(c notebookmodel.Cell) bool {
 // Detect compares the record with the notebook's cells.
 func Detect(cells []notebookmodel.Cell, rec Record) Report {
 	last := map[string]Run{}
+	lost := map[string]bool{}
 	lostRuns := 0
 	var order []string
 	for _, r := range rec.Runs {
@@ -67,6 +69,7 @@ func Detect(cells []notebookmodel.Cell, rec Record) Report {
 		}
 		if r.Epoch < rec.Epoch {
 			lostRuns++
+			lost[r.CellID] = true
 			continue
 		}
 		if _, seen := last[r.CellID]; !seen {
@@ -108,6 +111,8 @@ func Detect(cells []notebookmodel.Cell, rec Record) Report {
 		case st.ran && !st.ok:
 			rep.DirtyCells = append(rep.DirtyCells, DirtyCell{i, c.ID, WhyFailed})
 		case st.ran:
+		case lost[c.ID]:
+			rep.DirtyCells = append(rep.DirtyCells, DirtyCell{i, c.ID, WhyLost})
 		case c.ExecutionCount != nil || hasStamp(c):
 			rep.DirtyCells = append(rep.DirtyCells, DirtyCell{i, c.ID, WhyNoRecord})
 		case i < lastRan:
@@ -161,6 +166,7 @@ func reason(rep Report, cells []notebookmodel.Cell) string {
 	add(WhyEdited, "cell edited since it ran", "cells edited since they ran")
 	add(WhyFailed, "cell whose last run failed", "cells whose last run failed")
 	add(WhyNeverRun, "cell never run above cells that ran", "cells never run above cells that ran")
+	add(WhyLost, "cell ran before the kernel restarted and not since", "cells ran before the kernel restarted and not since")
 	add(WhyNoRecord, "cell shows results this kernel does not have", "cells show results this kernel does not have")
 	if len(rep.DeletedCells) > 0 {
 		parts = append(parts, fmt.Sprintf("%d cell(s) that ran were deleted (id %s)", len(rep.DeletedCells), strings.Join(rep.DeletedCells, ", ")))

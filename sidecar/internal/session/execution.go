@@ -17,6 +17,9 @@ type Execution struct {
 	CellID string
 	Origin string
 	Code   string
+	// Epoch is the session's restart count when the execution was queued:
+	// executions of an earlier epoch left no state in the current kernel (sync).
+	Epoch int
 
 	s   *Session
 	req Request

@@ -97,6 +97,7 @@ func (s *Session) Submit(req Request) (*Execution, error) {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("submit: %w", ErrClosed)
 	}
+	e.Epoch = s.restarts
 	s.queue = append(s.queue, &job{exec: e})
 	s.history = append(s.history, e)
 	s.byID[e.ID] = e
