@@ -160,7 +160,7 @@ func record(s *session.Session) []checkpoint.RecordEntry {
 	var out []checkpoint.RecordEntry
 	for _, e := range s.Executions() {
 		st := e.State()
-		out = append(out, checkpoint.RecordEntry{CellID: e.CellID, SourceHash: nbsync.SourceHash(e.Code), Status: string(st.Status), ExecutionCount: st.ExecutionCount, Origin: e.Origin})
+		out = append(out, checkpoint.RecordEntry{CellID: e.CellID, SourceHash: nbsync.SourceHash(e.Code), Status: st.Status, ExecutionCount: st.ExecutionCount, Origin: e.Origin})
 	}
 	return out
 }
@@ -287,12 +287,43 @@ func deleteCheckpoint(ctx context.Context, c *Call, in CheckpointIn) (DeleteChec
 	return DeleteCheckpointOut{Deleted: name}, nil
 }
 
+// kernelID names the running kernel process for stamps: a stamp of another
+// process (or of this one before a restart) does not count as state.
+func kernelID(s *session.Session) string {
+	return fmt.Sprintf("pid%d.r%d", s.Kernel().PID(), s.Restarts())
+}
+
+// StampExecution writes the `mcp-jupyter` stamp (source hash, origin, kernel)
+// of a finished execution into its cell's metadata through the edit path
+// (the open buffer, else the file), so the sync record survives a sidecar
+// restart. Exported for the run tools; sync_state_from_disk stamps its runs.
+func (c *Call) StampExecution(ctx context.Context, notebookPath string, s *session.Session, e *session.Execution) error {
+	if e.CellID == "" {
+		return nil
+	}
+	st := e.State()
+	stamp := nbsync.StampFor(nbsync.Run{Code: e.Code, Origin: e.Origin, Status: st.Status, ExecutionCount: st.ExecutionCount}, kernelID(s))
+	_, err := c.edit(ctx, notebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
+		ref := notebookmodel.CellRef{CellID: e.CellID}
+		cell, err := ld.NB.Resolve(ref)
+		if err != nil {
+			return notebookmodel.Edit{}, err
+		}
+		md, err := nbsync.WithStamp(cell.Metadata, stamp)
+		if err != nil {
+			return notebookmodel.Edit{}, err
+		}
+		return notebookmodel.Edit{Op: notebookmodel.EditSetMetadata, Ref: ref, Metadata: md}, nil
+	})
+	return err
+}
+
 // syncRecord turns the session history into the sync record.
 func syncRecord(s *session.Session) nbsync.Record {
-	rec := nbsync.Record{Epoch: s.Restarts()}
+	rec := nbsync.Record{Epoch: s.Restarts(), KernelID: kernelID(s)}
 	for _, e := range s.Executions() {
 		st := e.State()
-		rec.Runs = append(rec.Runs, nbsync.Run{CellID: e.CellID, Code: e.Code, Status: string(st.Status), ExecutionCount: st.ExecutionCount, Origin: e.Origin, Epoch: e.Epoch})
+		rec.Runs = append(rec.Runs, nbsync.Run{CellID: e.CellID, Code: e.Code, Status: st.Status, ExecutionCount: st.ExecutionCount, Origin: e.Origin, Epoch: e.Epoch})
 	}
 	return rec
 }
@@ -329,7 +360,11 @@ type SyncOut struct {
 	Message  string              `json:"message"`
 }
 
-type sessionExecutor struct{ s *session.Session }
+type sessionExecutor struct {
+	c    *Call
+	path string
+	s    *session.Session
+}
 
 func (e sessionExecutor) Restart(ctx context.Context) error { return e.s.Restart(ctx) }
 
@@ -342,7 +377,11 @@ func (e sessionExecutor) RunCell(ctx context.Context, cell notebookmodel.Cell) (
 	if err != nil {
 		return "", "", "", err
 	}
-	return string(st.Status), st.Ename, st.Evalue, nil
+	if err := e.c.StampExecution(ctx, e.path, e.s, ex); err != nil {
+		// The run happened; a missing stamp only makes a later check more cautious.
+		e.c.Core.Logger.Warn("sync: stamp cell metadata", "cell", cell.ID, "err", err)
+	}
+	return st.Status, st.Ename, st.Evalue, nil
 }
 
 func syncStateFromDisk(ctx context.Context, c *Call, in SyncIn) (SyncOut, error) {
@@ -385,7 +424,7 @@ func syncStateFromDisk(ctx context.Context, c *Call, in SyncIn) (SyncOut, error)
 		out.Message = "Nothing to run: " + rep.Reason + "."
 		return out, nil
 	}
-	res, err := nbsync.Rebuild(ctx, plan, sessionExecutor{s}, func(done, total int, msg string) {
+	res, err := nbsync.Rebuild(ctx, plan, sessionExecutor{c: c, path: path, s: s}, func(done, total int, msg string) {
 		c.progress(float64(done), float64(total), msg)
 	})
 	out.Ran, out.Failed = res.Ran, res.Failed

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/checkpoint"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/nbsync"
@@ -81,6 +82,15 @@ func TestStateTools(t *testing.T) {
 	if rep := invoke[nbsync.Report](t, reg, c, "detect_sync_needed", map[string]any{"notebook_path": nb}); rep.SyncNeeded {
 		t.Errorf("still out of sync after sync: %+v", rep)
 	}
+	// The sync stamped the cell it ran (on disk: no editor here).
+	parsed, err := notebookmodel.Parse(mustRead(t, nb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp, ok := nbsync.ReadStamp(parsed.Cells()[1].Metadata)
+	if !ok || stamp.SourceHash != nbsync.SourceHash("x = 40 + 2\nx") || stamp.Origin != "agent" || stamp.Status != "ok" || stamp.Kernel == "" {
+		t.Errorf("stamp = %+v, %v", stamp, ok)
+	}
 
 	run("", "import socket\nsock = socket.socket()\nrows = list(range(1000))")
 	sv := invoke[tools.SaveCheckpointOut](t, reg, c, "save_checkpoint", map[string]any{"notebook_path": nb, "name": "cp"})
@@ -116,4 +126,13 @@ func TestStateTools(t *testing.T) {
 	if _, err := reg.Invoke(ctx, c, "inspect_variable", []byte(`{"notebook_path":"`+nb+`","var_name":"x.__class__"}`)); err == nil {
 		t.Error("inspect_variable accepted an attribute path")
 	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
