@@ -85,7 +85,7 @@ if (args[0] === '--all') {
   const [goos = process.env.GOOS, goarch = process.env.GOARCH] = args;
   const target = targetFor(goos ?? (process.platform === 'win32' ? 'windows' : process.platform), goarch ?? { x64: 'amd64', arm64: 'arm64' }[process.arch]);
   const exe = target.startsWith('win32') ? 'mcp-jupyter.exe' : 'mcp-jupyter';
-  const bin = path.join(root, 'bin', exe);
+  const bin = process.env.MCP_JUPYTER_BIN || path.join(root, 'bin', exe);
   requireFile(bin, 'build the sidecar with make sidecar');
   packageTarget(target, bin);
 }

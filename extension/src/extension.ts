@@ -112,8 +112,13 @@ export function activate(context: vscode.ExtensionContext): Api {
   context.subscriptions.push(controller, picker, tools);
 
   if (config().get<boolean>('mcpServer.enabled', true)) {
-    const reg = registerMcpProvider(sidecar, resolveBinary, version, log);
-    if (reg) context.subscriptions.push(reg);
+    try {
+      const reg = registerMcpProvider(sidecar, resolveBinary, version, log);
+      if (reg) context.subscriptions.push(reg);
+    } catch (err) {
+      // An older or newer host with a different MCP API must not cost the kernel.
+      log.warn(`MCP server definition provider not registered: ${String(err)}`);
+    }
   }
 
   const activeNotebook = (): vscode.NotebookDocument | undefined => {

@@ -70,6 +70,7 @@ export class KernelController implements vscode.Disposable {
   /** Runs waiting for their cell's current execution to end (one execution per cell at a time). */
   private readonly waitingForCell = new Map<vscode.NotebookCell, Run[]>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly statusByCell = new WeakMap<vscode.NotebookCell, string>();
   /** Time of the last Run Cell click and of the first output after it (for the benchmark). */
   lastRunTiming: { clickedAt: number; firstOutputAt?: number } | undefined;
 
@@ -291,6 +292,7 @@ export class KernelController implements vscode.Disposable {
 
   private applyState(run: Run, s: ExecutionStateParams): void {
     if (run.ended) return;
+    this.statusByCell.set(run.cell, s.status);
     if (run.exec && typeof s.executionCount === 'number' && s.executionCount > 0) {
       run.exec.executionOrder = s.executionCount;
     }
@@ -395,6 +397,11 @@ export class KernelController implements vscode.Disposable {
       ignoreFocusOut: true,
     });
     return { value: value ?? '' };
+  }
+
+  /** The last execution status the sidecar reported for a cell's run (queued, running, ok, …). */
+  runStatus(cell: vscode.NotebookCell): string | undefined {
+    return this.statusByCell.get(cell);
   }
 
   /** Active runs (for tests and the status bar). */

@@ -1,0 +1,286 @@
+// Extension-host integration tests, loaded by VS Code (code-server) through
+// the test payload. They drive the real extension, the real sidecar and a
+// real ipykernel, and append one JSON line per test to
+// $MCP_JUPYTER_TEST_RESULTS for the runner (run.ts) to report.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Api } from '../../../src/extension';
+
+const ExtensionId = 'mcp-jupyter.mcp-jupyter';
+const results = process.env.MCP_JUPYTER_TEST_RESULTS ?? '';
+const workspace = process.env.MCP_JUPYTER_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+const only = process.env.MCP_JUPYTER_TEST_ONLY ? new RegExp(process.env.MCP_JUPYTER_TEST_ONLY) : undefined;
+
+function record(entry: Record<string, unknown>): void {
+  if (results) fs.appendFileSync(results, JSON.stringify(entry) + '\n');
+}
+
+/** Waits until check() holds, re-checking on every notebook change and at least every 100 ms. */
+async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const first = check();
+  if (first) return first;
+  return new Promise<T>((resolve, reject) => {
+    const done = (v: T) => {
+      clearTimeout(timer);
+      clearInterval(tick);
+      sub.dispose();
+      resolve(v);
+    };
+    const probe = () => {
+      try {
+        const v = check();
+        if (v) done(v);
+      } catch (err) {
+        clearTimeout(timer);
+        clearInterval(tick);
+        sub.dispose();
+        reject(err);
+      }
+    };
+    const sub = vscode.workspace.onDidChangeNotebookDocument(probe);
+    // Some state (the sidecar pid, run status) changes outside notebook events.
+    const tick = setInterval(probe, 100);
+    const timer = setTimeout(() => {
+      clearInterval(tick);
+      sub.dispose();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+  });
+}
+
+const decoder = new TextDecoder();
+
+function outputText(cell: vscode.NotebookCell): string {
+  return cell.outputs.flatMap((o) => o.items.map((i) => decoder.decode(i.data))).join('');
+}
+
+function mimes(cell: vscode.NotebookCell): string[][] {
+  return cell.outputs.map((o) => o.items.map((i) => i.mime));
+}
+
+function cellById(doc: vscode.NotebookDocument, id: string): vscode.NotebookCell {
+  const c = doc.getCells().find((c) => (c.metadata as { id?: string }).id === id);
+  assert.ok(c, `cell ${id} not found`);
+  return c;
+}
+
+let api: Api;
+let doc: vscode.NotebookDocument;
+
+async function runCell(cell: vscode.NotebookCell, timeoutMs = 120_000): Promise<vscode.NotebookCell> {
+  const before = cell.executionSummary?.timing?.endTime ?? 0;
+  const order = cell.executionSummary?.executionOrder;
+  await vscode.commands.executeCommand('notebook.cell.execute', {
+    ranges: [{ start: cell.index, end: cell.index + 1 }],
+    document: cell.notebook.uri,
+  });
+  await until(
+    `cell ${cell.index} to finish`,
+    () => {
+      const s = cell.executionSummary;
+      return s?.timing && s.timing.endTime !== before && (s.executionOrder !== order || s.success === false) && cell;
+    },
+    timeoutMs,
+  );
+  return cell;
+}
+
+async function openNotebook(name: string): Promise<vscode.NotebookDocument> {
+  const uri = vscode.Uri.file(path.join(workspace, name));
+  const d = await vscode.workspace.openNotebookDocument(uri);
+  await vscode.window.showNotebookDocument(d);
+  await vscode.commands.executeCommand('notebook.selectKernel', { id: 'mcp-jupyter-kernel', extension: ExtensionId });
+  return d;
+}
+
+async function setCellText(cell: vscode.NotebookCell, text: string): Promise<void> {
+  const edit = new vscode.WorkspaceEdit();
+  const d = cell.document;
+  edit.replace(d.uri, new vscode.Range(d.positionAt(0), d.positionAt(d.getText().length)), text);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+}
+
+const tests: [string, () => Promise<void>][] = [
+  [
+    'activates and starts the sidecar',
+    async () => {
+      const ext = vscode.extensions.getExtension<Api>(ExtensionId);
+      assert.ok(ext, 'extension not installed');
+      api = await ext.activate();
+      record({ metric: 'activation_ms', value: api.activationMs });
+      await api.sidecar.start();
+      assert.ok(api.sidecar.pid, 'sidecar has a pid');
+    },
+  ],
+  [
+    'runs print(1) in the MCP Agent Kernel and streams stdout',
+    async () => {
+      doc = await openNotebook('outputs.ipynb');
+      const cell = await runCell(cellById(doc, 'print1'), 180_000);
+      assert.equal(cell.executionSummary?.success, true);
+      assert.deepEqual(mimes(cell), [['application/vnd.code.notebook.stdout']]);
+      assert.equal(outputText(cell), '1\n');
+      assert.ok((cell.executionSummary?.executionOrder ?? 0) >= 1, 'execution order is set');
+      // Warm kernel: time from Run Cell to the first output of print(1).
+      const again = await runCell(cell);
+      const t = api.controller.lastRunTiming;
+      assert.ok(t?.firstOutputAt, 'first output time recorded');
+      record({ metric: 'run_to_first_output_ms', value: t.firstOutputAt - t.clickedAt });
+      assert.equal(outputText(again), '1\n', 'outputs are replaced, not appended, on a re-run');
+    },
+  ],
+  [
+    'shows stderr and errors',
+    async () => {
+      const err = await runCell(cellById(doc, 'stderr'));
+      assert.deepEqual(mimes(err), [['application/vnd.code.notebook.stderr']]);
+      assert.equal(outputText(err), 'to stderr\n');
+      const zero = await runCell(cellById(doc, 'error'));
+      assert.equal(zero.executionSummary?.success, false);
+      assert.deepEqual(mimes(zero), [['application/vnd.code.notebook.error']]);
+      const e = JSON.parse(outputText(zero)) as { name: string; message: string; stack: string };
+      assert.equal(e.name, 'ZeroDivisionError');
+      assert.match(e.message, /division by zero/);
+      assert.match(e.stack, /1\/0|ZeroDivisionError/);
+    },
+  ],
+  [
+    'renders a matplotlib image as image/png bytes',
+    async () => {
+      const cell = await runCell(cellById(doc, 'image'));
+      assert.equal(cell.executionSummary?.success, true, outputText(cell));
+      const png = cell.outputs.flatMap((o) => o.items).find((i) => i.mime === 'image/png');
+      assert.ok(png, `no image/png in ${JSON.stringify(mimes(cell))}`);
+      assert.deepEqual([...png.data.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'decoded PNG signature');
+    },
+  ],
+  [
+    'keeps plotly JSON with its html fallback in one output',
+    async () => {
+      const cell = await runCell(cellById(doc, 'plotly'));
+      assert.equal(cell.executionSummary?.success, true, outputText(cell));
+      assert.deepEqual(mimes(cell), [['application/vnd.plotly.v1+json', 'text/html', 'text/plain']]);
+      const fig = JSON.parse(decoder.decode(cell.outputs[0].items[0].data)) as { data: { type: string }[] };
+      assert.equal(fig.data[0].type, 'scatter');
+    },
+  ],
+  [
+    'runs the unsaved buffer text, not the file',
+    async () => {
+      const cell = cellById(doc, 'edited');
+      await setCellText(cell, "x = 'UNSAVED_EDIT'\nprint(x)");
+      assert.ok(doc.isDirty, 'the notebook has unsaved changes');
+      await runCell(cell);
+      assert.equal(outputText(cell), 'UNSAVED_EDIT\n');
+      const onDisk = fs.readFileSync(doc.uri.fsPath, 'utf8');
+      assert.ok(!onDisk.includes('UNSAVED_EDIT'), 'the file was not written');
+    },
+  ],
+  [
+    'interrupts a while True cell',
+    async () => {
+      const edit = new vscode.WorkspaceEdit();
+      const data = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'import time\nwhile True:\n    time.sleep(0.01)', 'python');
+      data.metadata = { id: 'loop', metadata: {} };
+      edit.set(doc.uri, [vscode.NotebookEdit.insertCells(doc.cellCount, [data])]);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const cell = cellById(doc, 'loop');
+      await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: cell.index, end: cell.index + 1 }], document: doc.uri });
+      await until('the loop to run', () => api.controller.runStatus(cell) === 'running', 60_000);
+      await vscode.commands.executeCommand('notebook.cancelExecution', doc.uri);
+      await until('the loop to end', () => cell.executionSummary?.timing?.endTime && cell, 60_000);
+      assert.equal(cell.executionSummary?.success, false);
+      assert.match(outputText(cell), /KeyboardInterrupt/);
+      // The kernel survived the interrupt: its state is still there.
+      const after = await runCell(cellById(doc, 'edited'));
+      assert.equal(outputText(after), 'UNSAVED_EDIT\n');
+    },
+  ],
+  [
+    'a language-model tool call carries the live buffer to the sidecar',
+    async () => {
+      const res = await vscode.lm.invokeTool(
+        'mcpjupyter_get_notebook_outline',
+        { input: { notebook_path: doc.uri.fsPath }, toolInvocationToken: undefined },
+      );
+      const text = res.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+      assert.match(text, /UNSAVED_EDIT/, `the outline shows the unsaved buffer: ${text.slice(0, 2000)}`);
+      assert.match(text, /loop/, 'the outline has the cell only the buffer has');
+      assert.equal(api.tools.lastInvocation?.snapshotVersion, doc.version);
+    },
+  ],
+  [
+    'insert_cell is applied as an undoable edit',
+    async () => {
+      const count = doc.cellCount;
+      await vscode.window.showNotebookDocument(doc);
+      await vscode.lm.invokeTool('mcpjupyter_insert_cell', {
+        input: { notebook_path: doc.uri.fsPath, index: 1, source: "print('inserted by the agent')", cell_type: 'code' },
+        toolInvocationToken: undefined,
+      });
+      await until('the inserted cell', () => doc.cellCount === count + 1, 30_000);
+      assert.equal(doc.cellAt(1).document.getText(), "print('inserted by the agent')");
+      assert.ok((doc.cellAt(1).metadata as { id?: string }).id, 'the new cell has an id');
+      assert.ok(doc.isDirty, 'the edit left the notebook dirty (not saved to disk)');
+      await vscode.commands.executeCommand('undo');
+      await until('undo to remove the cell', () => doc.cellCount === count, 30_000);
+      assert.equal(cellById(doc, 'print1').index, 1);
+    },
+  ],
+  [
+    'propose_edit replaces a cell source as an undoable edit',
+    async () => {
+      const cell = cellById(doc, 'stderr');
+      const before = cell.document.getText();
+      await vscode.window.showNotebookDocument(doc);
+      await vscode.lm.invokeTool('mcpjupyter_propose_edit', {
+        input: { notebook_path: doc.uri.fsPath, cell_id: 'stderr', new_content: "print('edited by the agent')" },
+        toolInvocationToken: undefined,
+      });
+      await until('the edit', () => cellById(doc, 'stderr').document.getText() === "print('edited by the agent')", 30_000);
+      await vscode.commands.executeCommand('undo');
+      await until('undo to restore the source', () => cellById(doc, 'stderr').document.getText() === before, 30_000);
+    },
+  ],
+  [
+    'restarts a killed sidecar and runs again',
+    async () => {
+      const pid = api.sidecar.pid;
+      assert.ok(pid);
+      const restarted = new Promise<number>((resolve) => {
+        const d = api.sidecar.onDidStart((e) => {
+          d.dispose();
+          resolve(e.pid);
+        });
+      });
+      process.kill(pid, 'SIGKILL');
+      const newPid = await restarted;
+      assert.notEqual(newPid, pid);
+      const cell = await runCell(cellById(doc, 'print1'), 180_000);
+      assert.equal(cell.executionSummary?.success, true);
+      assert.equal(outputText(cell), '1\n');
+    },
+  ],
+];
+
+export async function run(): Promise<void> {
+  let passed = 0;
+  let failed = 0;
+  for (const [name, fn] of tests) {
+    if (only && !only.test(name)) continue;
+    const t0 = Date.now();
+    try {
+      await fn();
+      passed++;
+      record({ test: name, ok: true, ms: Date.now() - t0 });
+    } catch (err) {
+      failed++;
+      const e = err as Error;
+      record({ test: name, ok: false, ms: Date.now() - t0, error: e.stack ?? String(e) });
+    }
+  }
+  record({ done: true, passed, failed });
+}
