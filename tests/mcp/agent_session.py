@@ -132,6 +132,8 @@ async def main():
             w, h = struct.unpack(">II", png[16:24])  # IHDR width, height
             check(f"[image/png {w}x{h}, " in img["llm_summary"], f"image summary {img['llm_summary']!r}, png is {w}x{h}")
             check(len(progress) >= 1, "no progress notification for run_cell")
+            values = [p for p, _ in progress]
+            check(values == sorted(set(values)), f"progress must increase: {progress}")
 
             # A plotly figure stays JSON in raw_outputs and is summarized as traces.
             fig = await call(session, "run_cell", {"notebook_path": nb, "timeout_s": 120, "code_override":

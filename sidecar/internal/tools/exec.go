@@ -167,7 +167,10 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 		timeout = time.Duration(in.TimeoutS * float64(time.Second))
 	}
 	deadline := time.Now().Add(timeout)
-	c.progress(0, 0, "queued")
+	// MCP wants progress to grow with every notification, so it counts
+	// notifications; the message says what happened.
+	tick := 1.0
+	c.progress(tick, 0, "queued")
 	next, steps := 0, 0
 	for {
 		wait := time.Until(deadline)
@@ -184,11 +187,10 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 			cancelExecution(s, e)
 			return ExecutionOut{}, fmt.Errorf("run_cell cancelled: execution %s was cancelled/interrupted", e.ID)
 		}
-		if len(chunk.Ops) > 0 || chunk.Done {
-			steps += len(chunk.Ops)
-		}
+		steps += len(chunk.Ops)
 		next = chunk.Next
-		c.progress(float64(steps+1), 0, progressMessage(chunk.State, steps))
+		tick++
+		c.progress(tick, 0, progressMessage(chunk.State, steps))
 		if chunk.Done {
 			return c.Core.executionOut(e, next), nil
 		}
