@@ -25,9 +25,18 @@
 //
 // A save is atomic: blobs are renamed into the store only once complete and
 // fsynced, and the manifest is replaced by a rename, so a kernel killed
-// mid-save leaves the previous checkpoint of that name intact. A save is
-// incremental: variables whose object was not touched by any cell run since
-// the last save or load (tracked in the kernel with a post_run_cell hook and
-// an ast scan of each cell) reuse their blob without being serialized again,
-// and a blob whose content already exists is never rewritten.
+// mid-save leaves the previous checkpoint of that name intact.
+//
+// A save is incremental: a variable keeps its previous blob, without being
+// serialized again, unless a cell run since the last save or load (seen by a
+// post_run_cell hook and an ast scan of the cell) named it, named another
+// variable bound to the same object, named a container holding it or holding
+// a member of it, named a numpy view of it, or called a notebook function
+// whose code names it. A blob whose content already exists is never
+// rewritten. Changes made only through memory shared in other ways (a
+// DataFrame built on an array without a copy, objects nested deeper, code
+// run by exec or a library keeping its own reference) are not seen: save with
+// Full to serialize everything. Two names for one object are saved once and
+// restored as one object; objects shared deeper between variables are
+// restored as copies.
 package checkpoint

@@ -177,6 +177,50 @@ def _touched_names(ip, ns):
     return touched
 
 
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+_FANOUT = 10000
+
+
+def _members(v):
+    """Direct members of an exact builtin container (bounded)."""
+    t = type(v)
+    if t is dict:
+        it = v.values()
+    elif t in _CONTAINERS:
+        it = v
+    else:
+        return ()
+    out = []
+    for x in it:
+        if len(out) >= _FANOUT:
+            break
+        out.append(x)
+    return out
+
+
+def _touched_ids(values):
+    # Objects a cell may have changed: the named ones, their direct members
+    # (holder["a"][0] = 1 changes the array in holder) and, for numpy views,
+    # the arrays they view (b = a[::2]; b[0] = 1 changes a).
+    np = sys.modules.get("numpy")
+    ids = set()
+    for v in values:
+        for x in [v] + list(_members(v)):
+            ids.add(id(x))
+            while np is not None and type(x) is np.ndarray and x.base is not None:
+                x = x.base
+                ids.add(id(x))
+    return ids
+
+
+def _reaches(value, touched_ids):
+    if not touched_ids:
+        return False
+    if id(value) in touched_ids:
+        return True
+    return any(id(x) in touched_ids for x in _members(value))
+
+
 def _install_mirror(ip, ns):
     # Kept on the shell object, not in the user namespace; a restart drops it.
     if getattr(ip, MIRROR_KEY, None) is not None:
@@ -229,7 +273,7 @@ def save(args):
     mirror = _install_mirror(ip, ns)
     touched = None if full else _touched_names(ip, ns)
     if touched is not None:
-        touched_ids = {id(ns[n]) for n in touched if n in ns}
+        touched_ids = _touched_ids([ns[n] for n in touched if n in ns])
     else:
         touched_ids = set()
     try:
@@ -256,7 +300,7 @@ def save(args):
                               "size": e["size"], "written": False, "alias_of": other})
             continue
         first_name[id(value)] = name
-        prev = None if id(value) in touched_ids else _unchanged(name, value, mirror, touched, store)
+        prev = None if _reaches(value, touched_ids) else _unchanged(name, value, mirror, touched, store)
         if prev is not None:
             saved.append({"name": name, "type": tname, "serializer": prev["serializer"], "digest": prev["digest"],
                           "size": prev["size"], "written": False})
