@@ -72,6 +72,21 @@ func TestKernelCalls(t *testing.T) {
 		t.Errorf("resource does not hold the output (%d contents)", len(rr.Contents))
 	}
 
+	// The stream of a huge output elides the op and links the resource instead.
+	task := call[tools.TaskOut](t, cs, "run_cell_async", map[string]any{"notebook_path": "nb.ipynb", "code_override": "import sys; sys.stdout.write('y' * 900000)"})
+	var stream tools.ExecutionOut
+	for !stream.Done {
+		stream = call[tools.ExecutionOut](t, cs, "get_execution_stream", map[string]any{"notebook_path": "nb.ipynb", "task_id": task.TaskID, "wait_ms": 2000})
+	}
+	stream = call[tools.ExecutionOut](t, cs, "get_execution_stream", map[string]any{"notebook_path": "nb.ipynb", "task_id": task.TaskID})
+	elided := false
+	for _, op := range stream.Ops {
+		elided = elided || op.Elided
+	}
+	if !elided || stream.RawResource == "" || len(stream.RawOutputs) != 0 {
+		t.Errorf("900 kB stream not elided: resource %q, %d raw outputs, ops %d", stream.RawResource, len(stream.RawOutputs), len(stream.Ops))
+	}
+
 	bad := func(name string, args map[string]any, want string) {
 		t.Helper()
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})

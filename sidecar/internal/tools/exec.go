@@ -55,7 +55,7 @@ type ExecutionOut struct {
 	ExecutionCount int               `json:"execution_count,omitempty"`
 	Error          string            `json:"error,omitempty" jsonschema:"ename: evalue of a failed execution"`
 	LLMSummary     string            `json:"llm_summary" jsonschema:"bounded text view of the outputs"`
-	RawOutputs     []json.RawMessage `json:"raw_outputs" jsonschema:"nbformat outputs, MIME bundles untouched (empty when moved to raw_outputs_resource)"`
+	RawOutputs     []json.RawMessage `json:"raw_outputs" jsonschema:"nbformat outputs, MIME bundles untouched (empty when moved to raw_outputs_resource; get_execution_stream fills it only once done)"`
 	RawResource    string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
 	PendingInput   *InputOut         `json:"pending_input,omitempty" jsonschema:"the kernel waits for input(): answer with submit_input"`
 	Next           int               `json:"next" jsonschema:"cursor: pass as since to get_execution_stream for what comes after"`
@@ -70,6 +70,7 @@ type OpOut struct {
 	Output json.RawMessage `json:"output,omitempty" jsonschema:"the nbformat output (append, replace)"`
 	Name   string          `json:"name,omitempty" jsonschema:"stream name (appendText)"`
 	Text   string          `json:"text,omitempty" jsonschema:"stream text added (appendText)"`
+	Elided bool            `json:"elided,omitempty" jsonschema:"too large to inline: output/text left out, read raw_outputs_resource"`
 }
 
 // InputOut is a pending input() prompt.
@@ -236,9 +237,21 @@ func getExecutionStream(ctx context.Context, c *Call, in StreamIn) (ExecutionOut
 	}
 	chunk := e.Read(ctx, in.Since, wait)
 	out := c.Core.executionOut(e, chunk.Next)
+	if !out.Done {
+		// While it runs, the ops are the increments; the whole outputs come once, at the end.
+		out.RawOutputs = []json.RawMessage{}
+	}
 	out.Ops = []OpOut{}
+	budget := inlineLimit
 	for _, op := range chunk.Ops {
-		out.Ops = append(out.Ops, OpOut{Seq: op.Seq, Kind: op.Kind, Index: op.Index, Output: op.Output, Name: op.Name, Text: op.Text})
+		o := OpOut{Seq: op.Seq, Kind: op.Kind, Index: op.Index, Output: op.Output, Name: op.Name, Text: op.Text}
+		if n := len(op.Output) + len(op.Text); n > budget {
+			o.Output, o.Text, o.Elided = nil, "", true
+			out.RawResource = c.Core.storeOutputs(e)
+		} else {
+			budget -= n
+		}
+		out.Ops = append(out.Ops, o)
 	}
 	return out, nil
 }
@@ -294,13 +307,25 @@ func (core *Core) executionOut(e *session.Execution, next int) ExecutionOut {
 		size += len(r)
 	}
 	if size > inlineLimit {
-		b, _ := json.Marshal(raws)
-		uri := "notebook://outputs/" + url.PathEscape(e.ID)
-		core.blobs.put(Blob{URI: uri, Name: "outputs of " + e.ID, MIMEType: "application/json", Data: b})
 		out.RawOutputs = []json.RawMessage{}
-		out.RawResource = uri
+		out.RawResource = core.storeRaw(e.ID, raws)
 	}
 	return out
+}
+
+// storeOutputs serves the execution's current outputs as a resource and returns its URI.
+func (core *Core) storeOutputs(e *session.Execution) string {
+	return core.storeRaw(e.ID, e.Outputs())
+}
+
+func (core *Core) storeRaw(taskID string, raws []json.RawMessage) string {
+	if raws == nil {
+		raws = []json.RawMessage{}
+	}
+	b, _ := json.Marshal(raws)
+	uri := "notebook://outputs/" + url.PathEscape(taskID)
+	core.blobs.put(Blob{URI: uri, Name: "outputs of " + taskID, MIMEType: "application/json", Data: b})
+	return uri
 }
 
 // ResourceLinks names the resource holding outputs too large to inline.
