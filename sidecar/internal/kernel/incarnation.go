@@ -43,6 +43,7 @@ type incarnation struct {
 	reason    atomic.Value // error: why an expected death happened
 	iopubSeen chan struct{}
 	ready     atomic.Bool // handshake done: the kernel can take a shutdown_request
+	busy      atomic.Bool // last iopub status was busy
 	iopubOnce sync.Once
 
 	mu      sync.Mutex
@@ -192,7 +193,7 @@ func (k *Local) launch(ctx context.Context) (*incarnation, error) {
 
 	if err := inc.connect(ctx); err != nil {
 		inc.expected.Store(true)
-		inc.stop(context.Background(), false)
+		inc.stop(context.Background(), false, false)
 		return nil, err
 	}
 	inc.readers.Add(1)
@@ -432,8 +433,10 @@ func (inc *incarnation) read(channel string, s zmq4.Socket) {
 			if m.Header.MsgType == "status" {
 				switch executionState(m.Content) {
 				case "busy":
+					inc.busy.Store(true)
 					inc.k.setStatus(inc, StatusBusy)
 				case "idle":
+					inc.busy.Store(false)
 					inc.k.setStatus(inc, StatusIdle)
 				}
 			}
@@ -507,8 +510,9 @@ func (inc *incarnation) heartbeat() {
 }
 
 // stop runs the shutdown ladder (shutdown_request, SIGTERM, SIGKILL to the
-// process group) and releases the sockets, goroutines and pipes.
-func (inc *incarnation) stop(ctx context.Context, restart bool) {
+// process group) and releases the sockets, goroutines and pipes. hard skips
+// to SIGKILL: for a kernel already known not to respond.
+func (inc *incarnation) stop(ctx context.Context, restart, hard bool) {
 	inc.stopOnce.Do(func() {
 		grace := inc.k.opts.ShutdownGrace
 		wait := func(d time.Duration) bool {
@@ -531,14 +535,23 @@ func (inc *incarnation) stop(ctx context.Context, restart bool) {
 				return false
 			}
 		}
-		if !exited() && inc.deathErr() == nil && inc.ready.Load() {
+		if !exited() && inc.deathErr() == nil && inc.ready.Load() && !hard {
+			// A busy ipykernel handles shutdown_request only once its code
+			// stops: interrupt it first rather than wait for SIGTERM.
+			if inc.busy.Load() {
+				if inc.k.spec.InterruptMode == "message" {
+					_ = inc.send(inc.control, newHeader("interrupt_request", inc.k.session), nil, struct{}{})
+				} else {
+					_ = syscall.Kill(-inc.pid, syscall.SIGINT)
+				}
+			}
 			h := newHeader("shutdown_request", inc.k.session)
 			if err := inc.send(inc.control, h, nil, map[string]any{"restart": restart}); err != nil {
 				inc.k.log.Debug("shutdown_request", "err", err)
 			}
 			wait(grace)
 		}
-		if !exited() {
+		if !exited() && !hard {
 			inc.k.log.Info("kernel ignored shutdown_request; SIGTERM", "pid", inc.pid)
 			_ = syscall.Kill(-inc.pid, syscall.SIGTERM)
 			wait(grace)

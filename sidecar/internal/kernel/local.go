@@ -181,7 +181,7 @@ func (k *Local) incDied(inc *incarnation, err error) {
 	k.mu.Unlock()
 	k.log.Warn("kernel died", "pid", inc.pid, "err", err)
 	go func() {
-		inc.stop(context.Background(), false)
+		inc.stop(context.Background(), false, true) // dead or hung: nothing to ask
 		k.cleanupFiles()
 	}()
 }
@@ -214,7 +214,10 @@ func (k *Local) Interrupt(ctx context.Context) error {
 
 // Restart shuts the kernel process down and starts a new one with new sockets
 // and ports, under the same connection file path and key.
-func (k *Local) Restart(ctx context.Context) error {
+func (k *Local) Restart(ctx context.Context) error { return k.restart(ctx, false) }
+
+// restart with hard set kills the old process at once (it did not respond).
+func (k *Local) restart(ctx context.Context, hard bool) error {
 	k.opMu.Lock()
 	defer k.opMu.Unlock()
 	k.mu.Lock()
@@ -230,7 +233,7 @@ func (k *Local) Restart(ctx context.Context) error {
 	if old != nil {
 		old.expected.Store(true)
 		old.reason.Store(ErrRestarted)
-		old.stop(ctx, true)
+		old.stop(ctx, true, hard)
 	}
 	inc, err := k.launch(ctx)
 	k.mu.Lock()
@@ -263,7 +266,7 @@ func (k *Local) Shutdown(ctx context.Context) error {
 	if inc != nil {
 		inc.expected.Store(true)
 		inc.reason.Store(errShutDown)
-		inc.stop(ctx, false)
+		inc.stop(ctx, false, false)
 	}
 	k.cleanupFiles()
 	return nil
@@ -385,7 +388,7 @@ func (k *Local) Execute(ctx context.Context, req ExecuteRequest, h Handlers) (*E
 			graceC = time.After(k.opts.InterruptGrace)
 		case <-graceC:
 			k.log.Warn("interrupt did not stop the execution; restarting the kernel", "grace", k.opts.InterruptGrace)
-			rerr := k.Restart(ctx)
+			rerr := k.restart(ctx, true)
 			if rerr != nil {
 				return nil, fmt.Errorf("execute: %w after %s; interrupt did not take and restart failed: %v", ErrTimeout, req.Timeout, rerr)
 			}

@@ -270,3 +270,24 @@ func TestLogBadContent(t *testing.T) {
 		t.Error("malformed message produced an output")
 	}
 }
+
+func FuzzApply(f *testing.F) {
+	f.Add("stream", `{"name":"stdout","text":"a"}`)
+	f.Add("display_data", `{"data":{"text/plain":"x"},"transient":{"display_id":"d"}}`)
+	f.Add("update_display_data", `{"data":{},"transient":{"display_id":"d"}}`)
+	f.Add("clear_output", `{"wait":true}`)
+	f.Add("error", `{"ename":"E"}`)
+	f.Fuzz(func(t *testing.T, typ, content string) {
+		l := NewLog(Options{MaxStreamBytes: 16})
+		for range 3 {
+			l.Apply(typ, json.RawMessage(content))
+		}
+		l.Finish()
+		// Every output must be valid JSON whatever came in.
+		for _, o := range l.Outputs() {
+			if !json.Valid(o) {
+				t.Fatalf("invalid output %q from %s %q", o, typ, content)
+			}
+		}
+	})
+}

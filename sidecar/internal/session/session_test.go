@@ -19,13 +19,17 @@ import (
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 )
 
-func newManager(t *testing.T) (*session.Manager, kernel.LaunchSpec) {
+func newManager(t *testing.T, tweak ...func(*session.Options)) (*session.Manager, kernel.LaunchSpec) {
 	py := testenv.Python(t)
-	m := session.NewManager(session.Options{
+	opts := session.Options{
 		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		RuntimeDir: t.TempDir(),
 		Kernel:     kernel.Options{StartTimeout: 90 * time.Second},
-	})
+	}
+	for _, f := range tweak {
+		f(&opts)
+	}
+	m := session.NewManager(opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
