@@ -9,7 +9,8 @@
 #
 # Environment: BENCH_GROUPS="10-kernel 90-sidecar" runs only those groups;
 # BENCH_GROUP_TIMEOUT (seconds, default 3600) bounds each group;
-# BENCH_OUT (default docs) is where benchmarks.json and benchmarks.md go.
+# BENCH_OUT (default docs) is where benchmarks.json and benchmarks.md go;
+# BENCH_GROUPS_DIR (default bench/groups) is where the groups are (the framework's own test uses it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-docs}
@@ -22,7 +23,7 @@ mkdir -p "$out"
 rows="$work/rows.jsonl"
 : > "$rows"
 
-for g in bench/groups/*; do
+for g in "${BENCH_GROUPS_DIR:-bench/groups}"/*; do
   name=$(basename "$g")
   [ -f "$g" ] && [ -x "$g" ] || continue
   if [ -n "${BENCH_GROUPS:-}" ] && [[ " $BENCH_GROUPS " != *" $name "* ]]; then continue; fi
