@@ -84,10 +84,14 @@ func NewRegistry() *Registry {
 	return r
 }
 
+// schemaOptions describe free-form values with a non-empty schema: an empty
+// one marshals as `true`, which some clients (the TypeScript SDK) reject as a
+// property schema.
 var schemaOptions = &jsonschema.ForOptions{
 	TypeSchemas: map[reflect.Type]*jsonschema.Schema{
 		// Raw nbformat JSON (outputs, metadata) is any JSON value, not a byte array.
-		reflect.TypeFor[json.RawMessage](): {},
+		reflect.TypeFor[json.RawMessage](): {Description: "any JSON value"},
+		reflect.TypeFor[any]():             {Description: "any JSON value"},
 	},
 }
 

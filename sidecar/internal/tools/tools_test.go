@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
@@ -105,6 +106,11 @@ func TestRegistryDescribesEveryTool(t *testing.T) {
 				t.Errorf("%s.%s: no description", tool.Name, name)
 			}
 		}
+		for what, schema := range map[string]*jsonschema.Schema{"input": tool.InputSchema, "output": tool.OutputSchema} {
+			if bad := bareTrue(schema, ""); len(bad) > 0 {
+				t.Errorf("%s %s schema: %v marshal as `true` (the TypeScript SDK refuses them)", tool.Name, what, bad)
+			}
+		}
 		if tool.ReadOnly && tool.Destructive {
 			t.Errorf("%s: read-only and destructive", tool.Name)
 		}
@@ -118,6 +124,27 @@ func TestRegistryDescribesEveryTool(t *testing.T) {
 	if diff := cmp.Diff([]string{"delete_cell", "delete_checkpoint", "load_checkpoint", "stop_kernel", "sync_state_from_disk"}, destructive); diff != "" {
 		t.Errorf("destructive tools (-want +got):\n%s", diff)
 	}
+}
+
+// bareTrue lists the sub-schemas of s that marshal as the boolean schema `true`.
+func bareTrue(s *jsonschema.Schema, at string) []string {
+	if s == nil {
+		return nil
+	}
+	var bad []string
+	check := func(sub *jsonschema.Schema, where string) {
+		if b, _ := json.Marshal(sub); string(b) == "true" {
+			bad = append(bad, where)
+		}
+		bad = append(bad, bareTrue(sub, where)...)
+	}
+	for name, p := range s.Properties {
+		check(p, at+"/"+name)
+	}
+	if s.Items != nil {
+		check(s.Items, at+"/items")
+	}
+	return bad
 }
 
 func TestHeadlessInsertDeleteIsByteIdentical(t *testing.T) {
