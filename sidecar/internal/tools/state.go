@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/checkpoint"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/inspect"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernelpy"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/nbsync"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
@@ -179,7 +182,7 @@ func saveCheckpoint(ctx context.Context, c *Call, in SaveCheckpointIn) (SaveChec
 	if err != nil {
 		return SaveCheckpointOut{}, err
 	}
-	out := SaveCheckpointOut{Name: name, Path: st.Root() + "/" + name, Saved: []CheckpointVariableOut{}, Failed: failures(res.Manifest.Failed),
+	out := SaveCheckpointOut{Name: name, Path: filepath.Join(st.Root(), name), Saved: []CheckpointVariableOut{}, Failed: failures(res.Manifest.Failed),
 		Written: res.Written, Reused: res.Reused, Suggestion: res.Suggestion}
 	for _, v := range res.Manifest.Variables {
 		out.Saved = append(out.Saved, CheckpointVariableOut{Name: v.Name, Type: v.Type, Bytes: v.Size, Serializer: v.Serializer})
@@ -468,6 +471,13 @@ func inspectVariable(ctx context.Context, c *Call, in InspectVariableIn) (Inspec
 }
 
 func kernelInfoVariables(ctx context.Context, c *Call, s *session.Session, out *KernelInfoOut) {
+	// The helper waits in the notebook's queue: behind a running cell it would
+	// hold get_kernel_info hostage, so a busy kernel answers without variables.
+	if s.Kernel().Status() == kernel.StatusBusy {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	vars, err := inspect.Variables(ctx, internalRunner(s), 200)
 	if err != nil {
 		c.Core.Logger.Debug("get_kernel_info: list variables", "err", err)

@@ -33,6 +33,8 @@ type row struct {
 	Reference *float64 `json:"reference"`
 	Ratio     *float64 `json:"ratio"`
 	Unit      string   `json:"unit"`
+	P95Ours   *float64 `json:"p95_ours,omitempty"`
+	P95Ref    *float64 `json:"p95_reference,omitempty"`
 	Goal      string   `json:"goal"`
 	N         int      `json:"n"`
 	Note      string   `json:"note"`
@@ -46,8 +48,37 @@ func emit(r row) {
 		r.Reference = &ref
 	}
 	r.Ours = round(r.Ours)
+	for _, p := range []*float64{r.P95Ours, r.P95Ref} {
+		if p != nil {
+			*p = round(*p)
+		}
+	}
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
+}
+
+var rounds int
+
+func ptr(f float64) *float64 { return &f }
+
+func maxOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
@@ -55,6 +86,7 @@ func round(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 func main() {
 	python := flag.String("python", ".venv/bin/python", "python with ipykernel, numpy, pandas, dill")
 	mib := flag.Int("mib", 512, "MiB of the ndarray and of the DataFrame each")
+	flag.IntVar(&rounds, "rounds", 3, "measurements per benchmark (interleaved with their references)")
 	dir := flag.String("dir", "", "work folder (default: a new temp folder, removed after)")
 	flag.Parse()
 	if err := run(*python, *mib, *dir); err != nil {
@@ -142,98 +174,122 @@ func run(python string, mib int, dir string) error {
 	gib := float64(2*mib) / 1024
 	what := fmt.Sprintf("%.2g GiB: %d MiB ndarray + %d MiB DataFrame", gib, mib, mib)
 
-	// C1: save vs dd of the same size with fsync, same folder.
+	cache := "cold page cache (drop_caches before each read)"
+	if !dropCaches() {
+		cache = "WARM page cache (not root: could not drop caches)"
+	}
+	load := loadAvg()
+
+	// C1 / C1d: save vs dd of the same size with fsync (same folder) vs
+	// dill.dump, interleaved round by round so a noisy neighbour hits all three.
 	var saved *checkpoint.SaveResult
-	c1, err := timed(func() error {
-		var err error
-		saved, err = st.Save(ctx, b.run, "bench", checkpoint.SaveOptions{})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("save: %w", err)
-	}
-	var total int64
-	for _, v := range saved.Manifest.Variables {
-		total += v.Size
-	}
+	var c1, ddW, c1d []float64
 	src := filepath.Join(dir, "random.bin")
-	if err := writeRandom(src, total); err != nil {
-		return err
-	}
 	ddOut := filepath.Join(dir, "dd.out")
-	ddW, err := timed(func() error {
-		return exec.Command("dd", "if="+src, "of="+ddOut, "bs=4M", "conv=fsync", "status=none").Run()
-	})
-	if err != nil {
-		return fmt.Errorf("dd write: %w", err)
-	}
-	os.Remove(ddOut)
-	emit(row{ID: "C1", What: "save_checkpoint of " + what, Ours: c1, Reference: &ddW, Unit: "s", Goal: "ratio ≤ 1.18", N: 1,
-		Note: fmt.Sprintf("reference: dd bs=4M conv=fsync of %d bytes (random data, source in page cache) into the same folder", total)})
-
-	// C1d: the same variables with dill.dump (+ fsync, as our save does).
 	dillPath := filepath.Join(dir, "state.dill")
-	c1d, err := timed(func() error {
-		_, err := b.run(ctx, fmt.Sprintf("exec(%q, {'__name__': '__bench__', 'ns': get_ipython().user_ns})",
-			fmt.Sprintf("import dill, os\nwith open(%q, 'wb') as f:\n    dill.dump({'arr': ns['arr'], 'df': ns['df'], 'small': ns['small']}, f)\n    f.flush()\n    os.fsync(f.fileno())\n", dillPath)))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("dill.dump: %w", err)
+	var total int64
+	for r := 0; r < rounds; r++ {
+		_ = st.Delete("bench") // a full write each round, not an incremental one
+		t, err := timed(func() error {
+			var err error
+			saved, err = st.Save(ctx, b.run, "bench", checkpoint.SaveOptions{Full: true})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("save: %w", err)
+		}
+		c1 = append(c1, t)
+		if total == 0 {
+			for _, v := range saved.Manifest.Variables {
+				total += v.Size
+			}
+			if err := writeRandom(src, total); err != nil {
+				return err
+			}
+		}
+		t, err = timed(func() error {
+			return exec.Command("dd", "if="+src, "of="+ddOut, "bs=4M", "conv=fsync", "status=none").Run()
+		})
+		if err != nil {
+			return fmt.Errorf("dd write: %w", err)
+		}
+		os.Remove(ddOut)
+		ddW = append(ddW, t)
+		t, err = timed(func() error {
+			_, err := b.run(ctx, fmt.Sprintf("exec(%q, {'__name__': '__bench__', 'ns': get_ipython().user_ns})",
+				fmt.Sprintf("import dill, os\nwith open(%q, 'wb') as f:\n    dill.dump({'arr': ns['arr'], 'df': ns['df'], 'small': ns['small']}, f)\n    f.flush()\n    os.fsync(f.fileno())\n", dillPath)))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("dill.dump: %w", err)
+		}
+		os.Remove(dillPath)
+		c1d = append(c1d, t)
 	}
-	os.Remove(dillPath)
-	emit(row{ID: "C1d", What: "save_checkpoint of " + what + " vs dill.dump", Ours: c1, Reference: &c1d, Unit: "s", Goal: "ratio ≤ 0.33", N: 1,
-		Note: "reference: dill.dump of the same variables to one file in the kernel, then fsync"})
+	os.Remove(src)
+	emit(row{ID: "C1", What: "save_checkpoint of " + what, Ours: median(c1), Reference: ptr(median(ddW)), Unit: "s", Goal: "ratio ≤ 1.18", N: rounds,
+		P95Ours: ptr(maxOf(c1)), P95Ref: ptr(maxOf(ddW)),
+		Note: fmt.Sprintf("reference: dd bs=4M conv=fsync of the same %d bytes (random data from page cache) into the same folder; ours hashes every blob (SHA-256) while writing; rounds interleaved with C1d; p95 = max of %d; load average %s", total, rounds, load)})
+	emit(row{ID: "C1d", What: "save_checkpoint of " + what + " vs dill.dump", Ours: median(c1), Reference: ptr(median(c1d)), Unit: "s", Goal: "ratio ≤ 0.33", N: rounds,
+		P95Ours: ptr(maxOf(c1)), P95Ref: ptr(maxOf(c1d)),
+		Note: "reference: dill.dump of the same variables to one file in the kernel, then fsync; both are bound by the same disk"})
 
-	// C2: restart (state lost), load vs dd read of the blobs, cold cache when root.
-	if err := conn.Restart(ctx); err != nil {
-		return fmt.Errorf("restart: %w", err)
-	}
-	cold := dropCaches()
-	c2, err := timed(func() error {
-		_, err := st.Load(ctx, b.run, "bench")
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
-	}
-	if out, err := b.cell("print(df.shape, arr.shape, small)"); err != nil || !strings.Contains(out, "(1, 1)") && !strings.Contains(out, " 1\n") {
-		return fmt.Errorf("state after load: %q %v", out, err)
-	}
-	dropCaches()
+	// C2: restart (state lost), load vs dd read of the blobs.
 	var blobs []string
 	for _, v := range saved.Manifest.Variables {
 		blobs = append(blobs, filepath.Join(st.Root(), "blobs", v.Digest))
 	}
-	ddR, err := timed(func() error {
-		for _, p := range blobs {
-			if err := exec.Command("dd", "if="+p, "of=/dev/null", "bs=4M", "status=none").Run(); err != nil {
-				return err
-			}
+	var c2, ddR []float64
+	for r := 0; r < rounds; r++ {
+		if err := conn.Restart(ctx); err != nil {
+			return fmt.Errorf("restart: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("dd read: %w", err)
+		dropCaches()
+		t, err := timed(func() error {
+			_, err := st.Load(ctx, b.run, "bench")
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		c2 = append(c2, t)
+		if out, err := b.cell("print(df.shape[0] > 0, arr.size > 0, small)"); err != nil || strings.TrimSpace(out) != "True True 1" {
+			return fmt.Errorf("state after load: %q %v", out, err)
+		}
+		dropCaches()
+		t, err = timed(func() error {
+			for _, p := range blobs {
+				if err := exec.Command("dd", "if="+p, "of=/dev/null", "bs=4M", "status=none").Run(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("dd read: %w", err)
+		}
+		ddR = append(ddR, t)
 	}
-	cache := "cold page cache (drop_caches before each)"
-	if !cold {
-		cache = "WARM page cache (not root: could not drop caches)"
-	}
-	emit(row{ID: "C2", What: "load_checkpoint of " + what + " after a kernel restart", Ours: c2, Reference: &ddR, Unit: "s", Goal: "ratio ≤ 1.25", N: 1,
-		Note: "reference: dd bs=4M read of the same blob files; " + cache + "; ours includes verifying the signature and every blob's SHA-256"})
+	emit(row{ID: "C2", What: "load_checkpoint of " + what + " after a kernel restart", Ours: median(c2), Reference: ptr(median(ddR)), Unit: "s", Goal: "ratio ≤ 1.25", N: rounds,
+		P95Ours: ptr(maxOf(c2)), P95Ref: ptr(maxOf(ddR)),
+		Note: "reference: dd bs=4M read of the same blob files; " + cache + "; ours includes verifying the signature and every blob's SHA-256 before unpickling, and importing numpy/pandas in the fresh kernel"})
 
-	// C2r: re-running the cell that built the data.
-	if err := conn.Restart(ctx); err != nil {
-		return fmt.Errorf("restart: %w", err)
+	// C2r: re-running the cell that built the data, in a fresh kernel.
+	var c2r []float64
+	for r := 0; r < rounds; r++ {
+		if err := conn.Restart(ctx); err != nil {
+			return fmt.Errorf("restart: %w", err)
+		}
+		dropCaches()
+		t, err := timed(func() error { _, err := b.cell(build); return err })
+		if err != nil {
+			return fmt.Errorf("rebuild: %w", err)
+		}
+		c2r = append(c2r, t)
 	}
-	dropCaches()
-	c2r, err := timed(func() error { _, err := b.cell(build); return err })
-	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-	emit(row{ID: "C2r", What: "load_checkpoint vs re-running the cell that built the data", Ours: c2, Reference: &c2r, Unit: "s", Goal: "ratio ≤ 0.05", N: 1,
-		Note: fmt.Sprintf("reference: pd.read_csv of a %d-row, 8-column CSV + a %d MiB random ndarray, fresh kernel, %s", rows, mib, cache)})
+	emit(row{ID: "C2r", What: "load_checkpoint vs re-running the cell that built the data", Ours: median(c2), Reference: ptr(median(c2r)), Unit: "s", Goal: "ratio ≤ 0.05", N: rounds,
+		P95Ours: ptr(maxOf(c2)), P95Ref: ptr(maxOf(c2r)),
+		Note: fmt.Sprintf("reference: pd.read_csv of a %d-row, 8-column CSV + a %d MiB random ndarray in a fresh kernel, %s; a real load (database, network, feature engineering) is slower than this local CSV", rows, mib, cache)})
 
 	// C3: load, change one small variable, save again.
 	if _, err := st.Load(ctx, b.run, "bench"); err != nil {
@@ -271,9 +327,28 @@ func run(python string, mib int, dir string) error {
 			rewritten++
 		}
 	}
+	var fsyncs []float64
+	for i := 0; i < 5; i++ {
+		t, err := timed(func() error {
+			f, err := os.Create(filepath.Join(dir, "fsync.probe"))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := f.Write([]byte("x")); err != nil {
+				return err
+			}
+			return f.Sync()
+		})
+		if err != nil {
+			return err
+		}
+		fsyncs = append(fsyncs, t*1000)
+	}
 	med := median(times)
 	emit(row{ID: "C3", What: "second save_checkpoint after changing one small variable (" + what + " unchanged)", Ours: med, Unit: "ms", Goal: "ours ≤ 50 ms, no unchanged blob rewritten", N: len(times),
-		Note: fmt.Sprintf("median of %d saves; blobs written %d (want %d: the small variable each time), unchanged blobs rewritten %d", len(times), written, len(times), rewritten)})
+		P95Ours: ptr(maxOf(times)),
+		Note:    fmt.Sprintf("median of %d saves (p95 = max); blobs written %d (want %d: the small variable each time), unchanged blobs rewritten %d; a save makes 3 fsyncs (blob, blob folder, manifest) + 1 folder sync, and one small write+fsync here takes %.1f ms (median); load average %s", len(times), written, len(times), rewritten, median(fsyncs), loadAvg())})
 	if rewritten != 0 || written != len(times) {
 		return errors.New("C3: an unchanged blob was rewritten")
 	}
