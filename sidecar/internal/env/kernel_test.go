@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,8 +31,9 @@ type seen struct {
 	Path0      string             `json:"path0"`
 }
 
-// runProbe starts a kernel from spec, runs probeCode and shuts it down.
-func runProbe(t *testing.T, spec kernel.LaunchSpec) seen {
+// runProbe starts a kernel from spec, runs probeCode, then each extra check,
+// and shuts it down.
+func runProbe(t *testing.T, spec kernel.LaunchSpec, extra ...func(*testing.T, *kernel.Local)) seen {
 	t.Helper()
 	ctx := testCtx(t)
 	k, err := kernel.Start(ctx, spec, kernel.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
@@ -62,7 +64,46 @@ func runProbe(t *testing.T, spec kernel.LaunchSpec) seen {
 	if err := json.Unmarshal([]byte(stdout.String()), &s); err != nil {
 		t.Fatalf("decode kernel output %q: %v", stdout.String(), err)
 	}
+	for _, check := range extra {
+		check(t, k)
+	}
 	return s
+}
+
+// checkInterrupt: the launch's interrupt mode really stops running code (for
+// `conda run`, SIGINT would hit conda; the message mode must reach ipykernel).
+func checkInterrupt(t *testing.T, k *kernel.Local) {
+	ctx := testCtx(t)
+	// The loop announces itself on stdout once it runs, so the interrupt cannot
+	// land before the code started (ipykernel would swallow it).
+	running := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	var reply *kernel.ExecuteReply
+	go func() {
+		var err error
+		reply, err = k.Execute(ctx, kernel.ExecuteRequest{Code: "import sys\nprint('spinning', flush=True)\nwhile True:\n    pass"},
+			kernel.Handlers{OnIOPub: func(m kernel.Message) {
+				if m.Header.MsgType == "stream" {
+					once.Do(func() { close(running) })
+				}
+			}})
+		done <- err
+	}()
+	select {
+	case <-running:
+	case err := <-done:
+		t.Fatalf("spin ended early: %v", err)
+	}
+	if err := k.Interrupt(ctx); err != nil {
+		t.Fatalf("interrupt: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("execute after interrupt: %v", err)
+	}
+	if reply.Ename != "KeyboardInterrupt" {
+		t.Errorf("after interrupt: reply %+v, want KeyboardInterrupt", reply)
+	}
 }
 
 func str(s *string) string {
@@ -137,7 +178,7 @@ func TestKernelInCondaRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := runProbe(t, spec)
+	s := runProbe(t, spec, checkInterrupt)
 	if s.Prefix != prefix || str(s.Env["CONDA_PREFIX"]) != prefix || str(s.Env["MCPJ_ACTIVATED"]) != "yes:"+prefix {
 		t.Errorf("kernel under conda run: prefix %q CONDA_PREFIX %q MCPJ_ACTIVATED %q, want %s", s.Prefix, str(s.Env["CONDA_PREFIX"]), str(s.Env["MCPJ_ACTIVATED"]), prefix)
 	}
