@@ -203,7 +203,7 @@ func sourceAt(doc string, vs, ve int) (string, bool) {
 		var b strings.Builder
 		b.Grow(ve - vs)
 		eachElem(doc, vs, func(es, ee int) bool {
-			b.WriteString(stringAt(doc, es, ee))
+			appendString(&b, doc, es, ee)
 			return true
 		})
 		return b.String(), true

@@ -151,6 +151,45 @@ func resultAt(s string, vs, ve int) gjson.Result {
 	return r
 }
 
+// appendString decodes the JSON string s[vs:ve] onto b. Source lines nearly
+// all end in "\n": decoding the simple escapes here avoids an allocation per line.
+func appendString(b *strings.Builder, s string, vs, ve int) {
+	if ve-vs < 2 || s[vs] != '"' {
+		return
+	}
+	inner := s[vs+1 : ve-1]
+	if strings.IndexByte(inner, '\\') < 0 {
+		b.WriteString(inner)
+		return
+	}
+	if strings.Contains(inner, `\u`) {
+		b.WriteString(gjson.Parse(s[vs:ve]).Str) // surrogate pairs and all
+		return
+	}
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		if c != '\\' || i+1 == len(inner) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch inner[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		default: // '"', '\\', '/'
+			b.WriteByte(inner[i])
+		}
+	}
+}
+
 // stringAt decodes the JSON string s[vs:ve] (no allocation when it has no escapes).
 func stringAt(s string, vs, ve int) string {
 	if ve-vs >= 2 && s[vs] == '"' {
