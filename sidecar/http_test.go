@@ -114,4 +114,11 @@ func TestHTTPTransport(t *testing.T) {
 	if err != nil || res.IsError {
 		t.Fatalf("outline over HTTP: %v %+v", err, res)
 	}
+	// The Python SDK client, in both protocol eras (2026-07-28 needs the stateless handler).
+	py := testenv.Python(t)
+	out, err := exec.Command(py, filepath.Join(testenv.RepoRoot(), "tests", "mcp", "http_eras.py"), url, "test-token-123", "nb.ipynb").CombinedOutput()
+	t.Logf("http_eras.py:\n%s", out)
+	if err != nil {
+		t.Errorf("Python client over HTTP: %v", err)
+	}
 }

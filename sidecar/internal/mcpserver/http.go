@@ -12,7 +12,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// HTTPHandler serves srv as streamable HTTP, guarded against other local users
+// HTTPHandler serves srv as stateless streamable HTTP (so both the handshake
+// era and the sessionless 2026-07-28 revision work), guarded against other local users
 // and DNS rebinding: every request needs `Authorization: Bearer <token>`, a
 // loopback Host, and (when the browser sends one) a loopback Origin. Refusals
 // are 401 (token) or 403 (Host/Origin) before the MCP layer sees the request.
@@ -20,7 +21,7 @@ func HTTPHandler(srv *mcp.Server, token string, logger *slog.Logger) http.Handle
 	if logger == nil {
 		logger = slog.Default()
 	}
-	inner := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Logger: logger})
+	inner := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Logger: logger, Stateless: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
 			logger.Warn("mcp http: refused foreign Host", "host", r.Host)
