@@ -9,8 +9,11 @@ import (
 
 // Run is one execution in the kernel's history.
 type Run struct {
-	CellID         string
-	Code           string
+	CellID string // "" for code run outside any cell: ignored here
+	Code   string
+	// SourceHash overrides SourceHash(Code) when only the hash is known (runs
+	// restored from a checkpoint's record).
+	SourceHash     string
 	Status         string // ok | error | aborted | cancelled | timeout | dead | queued | running
 	ExecutionCount int
 	Origin         string // agent | human
@@ -64,7 +67,7 @@ func Detect(cells []notebookmodel.Cell, rec Record) Report {
 	lostRuns := 0
 	var order []string
 	for _, r := range rec.Runs {
-		if r.Status == "queued" || r.Status == "running" {
+		if r.Status == "queued" || r.Status == "running" || r.CellID == "" {
 			continue
 		}
 		if r.Epoch < rec.Epoch {
@@ -91,7 +94,11 @@ func Detect(cells []notebookmodel.Cell, rec Record) Report {
 			continue
 		}
 		if r, ok := last[c.ID]; ok {
-			states[i] = state{ran: true, hash: SourceHash(r.Code), ok: r.Status == "ok"}
+			h := r.SourceHash
+			if h == "" {
+				h = SourceHash(r.Code)
+			}
+			states[i] = state{ran: true, hash: h, ok: r.Status == "ok"}
 		} else if s, ok := ReadStamp(c.Metadata); ok && rec.KernelID != "" && s.Kernel == rec.KernelID {
 			states[i] = state{ran: true, hash: s.SourceHash, ok: s.Status == "" || s.Status == "ok"}
 		}

@@ -138,6 +138,18 @@ func TestDetect(t *testing.T) {
 			strategy: nbsync.StrategyIncremental,
 		},
 		{
+			name:  "code run outside cells and runs restored from a checkpoint record",
+			cells: []notebookmodel.Cell{code("a", "x = load()"), code("b", "y = x")},
+			rec: nbsync.Record{Epoch: 1, Runs: []nbsync.Run{
+				ran("a", "x = load()", 0), ran("", "tmp = 1", 0), ran("b", "y = x", 0),
+				{CellID: "a", SourceHash: nbsync.SourceHash("x = load()"), Status: "ok", Epoch: 1},
+				{CellID: "b", SourceHash: nbsync.SourceHash("y = x"), Status: "ok", Epoch: 1},
+				ran("", "print(y)", 1),
+			}},
+			want:      []nbsync.DirtyCell{},
+			restarted: true,
+		},
+		{
 			name:     "failed run",
 			cells:    []notebookmodel.Cell{code("a", "1/0")},
 			rec:      nbsync.Record{Runs: []nbsync.Run{{CellID: "a", Code: "1/0", Status: "error"}}},

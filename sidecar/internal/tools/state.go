@@ -159,11 +159,19 @@ func failures(fs []checkpoint.Failure) []FailureOut {
 	return out
 }
 
+// record is what built the saved state: the current kernel's finished runs
+// (plus what a checkpoint loaded into it brought back).
 func record(s *session.Session) []checkpoint.RecordEntry {
 	var out []checkpoint.RecordEntry
-	for _, e := range s.Executions() {
-		st := e.State()
-		out = append(out, checkpoint.RecordEntry{CellID: e.CellID, SourceHash: nbsync.SourceHash(e.Code), Status: st.Status, ExecutionCount: st.ExecutionCount, Origin: e.Origin})
+	for _, r := range syncRecord(s).Runs {
+		if r.Epoch != s.Restarts() || r.CellID == "" || r.Status == session.StatusQueued || r.Status == session.StatusRunning {
+			continue
+		}
+		h := r.SourceHash
+		if h == "" {
+			h = nbsync.SourceHash(r.Code)
+		}
+		out = append(out, checkpoint.RecordEntry{CellID: r.CellID, SourceHash: h, Status: r.Status, ExecutionCount: r.ExecutionCount, Origin: r.Origin})
 	}
 	return out
 }
@@ -238,6 +246,7 @@ func loadCheckpoint(ctx context.Context, c *Call, in CheckpointIn) (LoadCheckpoi
 		}
 		return LoadCheckpointOut{}, err
 	}
+	rememberRestored(s, res.Manifest)
 	out := LoadCheckpointOut{Name: name, Loaded: res.Loaded, Failed: failures(res.Failed)}
 	if out.Loaded == nil {
 		out.Loaded = []string{}
@@ -321,12 +330,53 @@ func (c *Call) StampExecution(ctx context.Context, notebookPath string, s *sessi
 	return err
 }
 
+// restoredRuns remembers, per session, the execution record of the checkpoint
+// last loaded into the current kernel: its cells' effects are back, so sync
+// detection counts them as run (by source hash) until the next restart.
+var (
+	restoredMu   sync.Mutex
+	restoredRuns = map[*session.Session]restored{}
+)
+
+type restored struct {
+	epoch int
+	at    time.Time
+	runs  []nbsync.Run
+}
+
+func rememberRestored(s *session.Session, m checkpoint.Manifest) {
+	r := restored{epoch: s.Restarts(), at: time.Now()}
+	for _, e := range m.Record {
+		r.runs = append(r.runs, nbsync.Run{CellID: e.CellID, SourceHash: e.SourceHash, Status: e.Status, ExecutionCount: e.ExecutionCount, Origin: e.Origin, Epoch: r.epoch})
+	}
+	restoredMu.Lock()
+	defer restoredMu.Unlock()
+	for old := range restoredRuns {
+		if old.Kernel().Status() == kernel.StatusDead {
+			delete(restoredRuns, old) // do not keep closed sessions alive
+		}
+	}
+	restoredRuns[s] = r
+}
+
 // syncRecord turns the session history into the sync record.
 func syncRecord(s *session.Session) nbsync.Record {
 	rec := nbsync.Record{Epoch: s.Restarts(), KernelID: kernelID(s)}
+	restoredMu.Lock()
+	r, ok := restoredRuns[s]
+	restoredMu.Unlock()
+	pending := ok && r.epoch == rec.Epoch
 	for _, e := range s.Executions() {
 		st := e.State()
+		if pending && st.QueuedAt.After(r.at) {
+			// The restored record counts as run at the load; later runs override it.
+			rec.Runs = append(rec.Runs, r.runs...)
+			pending = false
+		}
 		rec.Runs = append(rec.Runs, nbsync.Run{CellID: e.CellID, Code: e.Code, Status: st.Status, ExecutionCount: st.ExecutionCount, Origin: e.Origin, Epoch: e.Epoch})
+	}
+	if pending {
+		rec.Runs = append(rec.Runs, r.runs...)
 	}
 	return rec
 }

@@ -112,6 +112,10 @@ func TestStateTools(t *testing.T) {
 	if iv := invoke[tools.InspectVariableOut](t, reg, c, "inspect_variable", map[string]any{"notebook_path": nb, "var_name": "rows"}); iv.Len == nil || *iv.Len != 1000 {
 		t.Errorf("rows after load = %+v", iv)
 	}
+	// The checkpoint brought back what its cells did: in sync again.
+	if rep := invoke[nbsync.Report](t, reg, c, "detect_sync_needed", map[string]any{"notebook_path": nb}); rep.SyncNeeded {
+		t.Errorf("after load: %+v", rep)
+	}
 	ls := invoke[tools.ListCheckpointsOut](t, reg, c, "list_checkpoints", map[string]any{"notebook_path": nb})
 	if len(ls.Checkpoints) != 1 || !ls.Checkpoints[0].Valid || ls.Checkpoints[0].Name != "cp" {
 		t.Errorf("list_checkpoints = %+v", ls)
