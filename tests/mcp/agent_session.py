@@ -157,6 +157,7 @@ async def main():
 
             info = await call(session, "get_kernel_info", {"notebook_path": nb})
             check(info["status"] in ("idle", "busy") and info["executions"] >= 4, f"kernel info: {info}")
+            check(os.path.realpath(info.get("environment", "")) == os.path.realpath(venv), f"kernel environment: {info}")
             ks = await call(session, "list_kernels", {})
             check(len(ks["kernels"]) == 1, f"list_kernels: {ks}")
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/env"
@@ -42,6 +43,7 @@ type KernelOut struct {
 	Status         string `json:"status" jsonschema:"starting | idle | busy | dead"`
 	PID            int    `json:"pid,omitempty" jsonschema:"kernel process id"`
 	Executable     string `json:"executable,omitempty" jsonschema:"the interpreter the kernel runs (argv[0])"`
+	Environment    string `json:"environment,omitempty" jsonschema:"the activated environment prefix (VIRTUAL_ENV or CONDA_PREFIX), if any"`
 	Restarts       int    `json:"restarts" jsonschema:"how many times this kernel was restarted"`
 	Executions     int    `json:"executions" jsonschema:"how many executions this kernel has run or queued"`
 }
@@ -104,6 +106,13 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 	}
 	if len(spec.Argv) > 0 {
 		out.Executable = spec.Argv[0]
+	}
+	for _, kv := range spec.Env {
+		if v, ok := strings.CutPrefix(kv, "VIRTUAL_ENV="); ok && out.Environment == "" {
+			out.Environment = v
+		} else if v, ok := strings.CutPrefix(kv, "CONDA_PREFIX="); ok {
+			out.Environment = v
+		}
 	}
 	return out
 }
