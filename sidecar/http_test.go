@@ -3,12 +3,14 @@ package sidecar_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,5 +122,42 @@ func TestHTTPTransport(t *testing.T) {
 	t.Logf("http_eras.py:\n%s", out)
 	if err != nil {
 		t.Errorf("Python client over HTTP: %v", err)
+	}
+}
+
+// TestHeadlessExitStopsKernels: when the MCP client goes away (stdin EOF), the
+// headless server shuts its kernels down instead of leaking them.
+func TestHeadlessExitStopsKernels(t *testing.T) {
+	py := testenv.Python(t)
+	ws, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, "nb.ipynb"), []byte(testNotebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testenv.Binary(t), "mcp", "--standalone", "--workspace", ws)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 60 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "start_kernel", Arguments: map[string]any{"notebook_path": "nb.ipynb", "venv_path": filepath.Dir(filepath.Dir(py))}})
+	if err != nil || res.IsError {
+		t.Fatalf("start_kernel: %v %+v", err, res)
+	}
+	var k struct {
+		PID int `json:"pid"`
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	json.Unmarshal(b, &k)
+	if k.PID <= 0 {
+		t.Fatalf("no pid in %s", b)
+	}
+	cs.Close() // closes stdin, waits for the process
+	if err := syscall.Kill(k.PID, 0); err == nil {
+		t.Errorf("kernel %d still alive after the MCP server exited", k.PID)
 	}
 }
