@@ -503,3 +503,26 @@ func (e *extension) waitOutput(text string, timeout time.Duration) string {
 		}
 	}
 }
+
+// TestServeKernelStartFailed: an environment without ipykernel is refused with
+// CodeKernelStartFailed and the exact install command.
+func TestServeKernelStartFailed(t *testing.T) {
+	py := testenv.Python(t)
+	e := startServe(t)
+	e.initialize()
+	venv := filepath.Join(e.ws, "bare-venv")
+	if out, err := exec.Command(py, "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		t.Fatalf("make a venv without ipykernel: %v %s", err, out)
+	}
+	var k protocol.KernelInfo
+	err := e.call(protocol.MethodKernelStart, protocol.KernelStartParams{NotebookPath: e.nb, Environment: &protocol.EnvironmentRef{Kind: "venv", Path: venv}}, &k)
+	var re *jsonrpc2.Error
+	if !errors.As(err, &re) || re.Code != int64(protocol.CodeKernelStartFailed) || re.Data == nil {
+		t.Fatalf("kernel/start in a venv without ipykernel: %v", err)
+	}
+	var data protocol.KernelStartFailedData
+	json.Unmarshal(*re.Data, &data)
+	if !strings.Contains(data.InstallCommand, "ipykernel") || !strings.Contains(data.InstallCommand, venv) {
+		t.Errorf("install command: %+v", data)
+	}
+}
