@@ -21,10 +21,12 @@ import (
 // incarnation is one kernel process and its sockets. A restart makes a new one:
 // zmq4 does not reconnect, so sockets never outlive their process.
 type incarnation struct {
-	k   *Local
-	ci  connectionInfo
-	cmd *exec.Cmd
-	pid int
+	k        *Local
+	ci       connectionInfo
+	cmd      *exec.Cmd // nil when attached to a kernel another sidecar started
+	pid      int
+	attached bool
+	pollStop chan struct{} // attached: stops the liveness poller on detach
 
 	ctx    context.Context // cancelled on death or stop: closes every socket
 	cancel context.CancelFunc
@@ -196,6 +198,7 @@ func (k *Local) launch(ctx context.Context) (*incarnation, error) {
 		inc.stop(context.Background(), false, false)
 		return nil, err
 	}
+	k.writeRecord(inc.pid)
 	inc.readers.Add(1)
 	go inc.heartbeat()
 	return inc, nil
@@ -563,16 +566,7 @@ func (inc *incarnation) stop(ctx context.Context, restart, hard bool) {
 		_ = syscall.Kill(-inc.pid, syscall.SIGKILL)
 		<-inc.exited
 		inc.die(fmt.Errorf("%w: stopped", ErrKernelDead))
-		inc.cancel()
-		for _, s := range []zmq4.Socket{inc.shell, inc.stdin, inc.control, inc.iopub, inc.hb} {
-			if s != nil {
-				s.Close()
-			}
-		}
-		inc.readers.Wait()
-		for _, t := range inc.trackers {
-			t.closeAll()
-		}
+		inc.releaseSockets()
 		// A grandchild may still hold the pipes open: give the loggers a moment
 		// to reach EOF, then close our ends.
 		done := make(chan struct{})
@@ -591,6 +585,21 @@ func (inc *incarnation) stop(ctx context.Context, restart, hard bool) {
 			}
 		}
 	})
+}
+
+// releaseSockets closes every socket (and the conns zmq4 might leak) and
+// waits for the readers and the heartbeat to end.
+func (inc *incarnation) releaseSockets() {
+	inc.cancel()
+	for _, s := range []zmq4.Socket{inc.shell, inc.stdin, inc.control, inc.iopub, inc.hb} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	inc.readers.Wait()
+	for _, t := range inc.trackers {
+		t.closeAll()
+	}
 }
 
 // slogWriter sends zmq4's log.Logger lines to slog at debug level.

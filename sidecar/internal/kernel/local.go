@@ -188,6 +188,7 @@ func (k *Local) incDied(inc *incarnation, err error) {
 
 func (k *Local) cleanupFiles() {
 	os.Remove(k.connPath)
+	os.Remove(k.recordPath())
 	if k.ownRuntime {
 		os.RemoveAll(k.opts.RuntimeDir)
 	}

@@ -52,6 +52,9 @@ type Options struct {
 	// ShutdownGrace is how long each rung of the shutdown ladder waits
 	// (shutdown_request, then SIGTERM) before the next. Default 5s.
 	ShutdownGrace time.Duration
+	// Label is stored in the runtime dir with the kernel (the notebook path):
+	// a restarted sidecar uses it to re-attach (see Attach, ListRecords).
+	Label string
 	// InterruptGrace is how long a timed-out execution may take to stop after
 	// the interrupt before the kernel is restarted. Default 5s.
 	InterruptGrace time.Duration

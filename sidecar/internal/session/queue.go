@@ -279,6 +279,28 @@ func (s *Session) close(ctx context.Context, reason string) {
 	s.m.emit(Event{NotebookPath: s.path, Kind: EventKernel, KernelStatus: string(kernel.StatusDead)})
 }
 
+// detach stops the session but leaves its kernel running.
+func (s *Session) detach() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	queued := s.queue
+	s.queue = nil
+	k := s.k
+	s.mu.Unlock()
+	for _, j := range queued {
+		s.finishJob(j, StatusCancelled, "Cancelled", "sidecar detached from the kernel")
+	}
+	if d, ok := k.(interface{ Detach() }); ok {
+		d.Detach()
+	}
+	s.cancel()
+	<-s.exited
+}
+
 // finishJob ends a job that never ran.
 func (s *Session) finishJob(j *job, status, ename, evalue string) {
 	if j.internal != nil {

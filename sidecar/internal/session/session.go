@@ -176,7 +176,9 @@ func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.La
 		}
 	}
 	m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusStarting)})
-	k, err := kernel.Start(ctx, spec, m.opts.Kernel)
+	ko := m.opts.Kernel
+	ko.Label = path
+	k, err := kernel.Start(ctx, spec, ko)
 	if err != nil {
 		m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusDead)})
 		return nil, false, fmt.Errorf("start kernel for %s: %w", path, err)
@@ -188,6 +190,9 @@ func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.La
 	m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusIdle)})
 	return s, false, nil
 }
+
+// Options returns the options the Manager runs with (defaults filled in).
+func (m *Manager) Options() Options { return m.opts }
 
 // Get returns the session of notebookPath, nil when none.
 func (m *Manager) Get(notebookPath string) *Session {
@@ -262,6 +267,59 @@ func (m *Manager) Close(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Detach lets go of every kernel without stopping it (sidecar exit when
+// kernels should outlive it); a later Reattach picks them up again.
+func (m *Manager) Detach() {
+	m.mu.Lock()
+	ss := m.sessions
+	m.sessions = map[string]*Session{}
+	m.mu.Unlock()
+	for _, s := range ss {
+		s.detach()
+	}
+}
+
+// Reattach attaches to the kernels a previous sidecar left in the runtime
+// dir: one session per notebook that still exists. Kernels whose notebook is
+// gone are shut down (orphans); records of dead kernels are removed.
+func (m *Manager) Reattach(ctx context.Context) ([]*Session, error) {
+	dir := m.opts.Kernel.RuntimeDir
+	if dir == "" {
+		return nil, nil
+	}
+	recs, err := kernel.ListRecords(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Session
+	for _, rec := range recs {
+		if !rec.Alive() {
+			rec.Remove()
+			continue
+		}
+		if rec.Label == "" || m.Get(rec.Label) != nil {
+			continue
+		}
+		k, err := kernel.Attach(ctx, rec, m.opts.Kernel)
+		if err != nil {
+			m.log.Warn("re-attach kernel", "pid", rec.PID, "notebook", rec.Label, "err", err)
+			continue
+		}
+		if _, err := os.Stat(rec.Label); err != nil {
+			m.log.Info("notebook gone; shutting its kernel down", "notebook", rec.Label, "pid", rec.PID)
+			k.Shutdown(ctx)
+			continue
+		}
+		s := newSession(m, rec.Label, rec.Spec, k)
+		m.mu.Lock()
+		m.sessions[rec.Label] = s
+		m.mu.Unlock()
+		m.emit(Event{NotebookPath: rec.Label, Kind: EventKernel, KernelStatus: string(kernel.StatusIdle)})
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func newTaskID() string {
