@@ -63,8 +63,17 @@ type CellOut struct {
 	ExecutionCount  *int              `json:"execution_count"`
 	OutputCount     int               `json:"output_count"`
 	LLMSummary      string            `json:"llm_summary" jsonschema:"bounded text view of the cell's outputs"`
-	RawOutputs      []json.RawMessage `json:"raw_outputs,omitempty"`
+	RawOutputs      []json.RawMessage `json:"raw_outputs,omitempty" jsonschema:"nbformat outputs (include_raw_outputs), MIME bundles untouched"`
+	RawResource     string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
 	NotebookSource  string            `json:"notebook_source" jsonschema:"buffer | editor | disk"`
+}
+
+// ResourceLinks names the resource holding outputs too large to inline.
+func (o CellOut) ResourceLinks() []Link {
+	if o.RawResource == "" {
+		return nil
+	}
+	return []Link{{URI: o.RawResource, Name: "outputs of cell " + o.CellID, MIMEType: "application/json", Description: "raw nbformat outputs (too large to inline)"}}
 }
 
 // SearchIn are search_notebook's arguments.
@@ -167,6 +176,14 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	if in.IncludeRawOutputs {
 		out.RawOutputs = cell.Outputs
 		if out.RawOutputs == nil {
+			out.RawOutputs = []json.RawMessage{}
+		}
+		size := 0
+		for _, o := range cell.Outputs {
+			size += len(o)
+		}
+		if size > inlineLimit {
+			out.RawResource = c.Core.storeRaw("cell-"+cell.ID+"-"+contentHash([]byte(path))[:8], cell.Outputs)
 			out.RawOutputs = []json.RawMessage{}
 		}
 	}

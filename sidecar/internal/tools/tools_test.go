@@ -231,3 +231,20 @@ func TestEditsAndQueries(t *testing.T) {
 		t.Errorf("stale index: got %v", err)
 	}
 }
+
+func TestReadCellLargeOutputsBecomeResource(t *testing.T) {
+	reg, c, ws := setup(t)
+	big := strings.Repeat("z", 700_000)
+	nb := strings.Replace(notebook, `"outputs": [],`, `"outputs": [{"name": "stdout", "output_type": "stream", "text": ["`+big+`"]}],`, 1)
+	if err := os.WriteFile(filepath.Join(ws, "big.ipynb"), []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cell := invoke[tools.CellOut](t, reg, c, "read_cell_smart", map[string]any{"notebook_path": "big.ipynb", "cell_id": "calc", "include_raw_outputs": true})
+	if cell.RawResource == "" || len(cell.RawOutputs) != 0 || len(cell.LLMSummary) > 5000 {
+		t.Fatalf("large outputs inlined: resource %q, %d raw, summary %d bytes", cell.RawResource, len(cell.RawOutputs), len(cell.LLMSummary))
+	}
+	blob, ok := c.Core.Blob(cell.RawResource)
+	if !ok || !strings.Contains(string(blob.Data), big) {
+		t.Errorf("resource %s does not hold the outputs", cell.RawResource)
+	}
+}
