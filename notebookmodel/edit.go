@@ -75,12 +75,12 @@ type work struct {
 }
 
 func (nb *Notebook) work() *work {
-	w := &work{nb: nb, f: formatter{indent: nb.indent}, prefix: (nb.doc[:nb.arrStart+1]), suffix: (nb.doc[nb.arrEnd-1:])}
+	w := &work{nb: nb, f: formatter{indent: nb.indent, eol: nb.eol}, prefix: (nb.doc[:nb.arrStart+1]), suffix: (nb.doc[nb.arrEnd-1:])}
 	nl := func(depth int) string {
 		if nb.indent == "" {
 			return ""
 		}
-		return "\n" + strings.Repeat(nb.indent, depth)
+		return nb.eol + strings.Repeat(nb.indent, depth)
 	}
 	w.lead, w.sep, w.trail = nl(2), ","+nl(2), nl(1)
 	if n := len(nb.cells); n > 0 {
@@ -164,7 +164,7 @@ func (w *work) setKey(obj, key, raw string) string {
 	if len(kvs) == 0 {
 		var nl1, nl2 string
 		if w.f.indent != "" {
-			nl1, nl2 = "\n"+strings.Repeat(w.f.indent, 3), "\n"+strings.Repeat(w.f.indent, 2)
+			nl1, nl2 = w.nb.eol+strings.Repeat(w.f.indent, 3), w.nb.eol+strings.Repeat(w.f.indent, 2)
 		}
 		return "{" + nl1 + entry + nl2 + "}"
 	}

@@ -15,13 +15,18 @@ import (
 
 type formatter struct {
 	indent string // "" = compact
+	eol    string // line break: "\n", or "\r\n" for documents written that way ("" = "\n")
 }
 
 func (f formatter) newline(b *strings.Builder, depth int) {
 	if f.indent == "" {
 		return
 	}
-	b.WriteByte('\n')
+	if f.eol != "" {
+		b.WriteString(f.eol)
+	} else {
+		b.WriteByte('\n')
+	}
 	for range depth {
 		b.WriteString(f.indent)
 	}

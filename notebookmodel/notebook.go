@@ -46,6 +46,7 @@ type Notebook struct {
 	minor    int
 	language string // the notebook's language (code cells)
 	indent   string // one indentation unit of the document ("" = compact)
+	eol      string // the document's line break, "\n" or "\r\n"
 	version  int    // buffer version when built from a Snapshot
 	hasIDs   bool   // every cell had an id in the document
 }
@@ -117,6 +118,7 @@ func parse(doc string) (*Notebook, error) {
 		minor:    minor,
 		language: notebookLanguage(meta),
 		indent:   detectIndent(doc),
+		eol:      detectEOL(doc),
 		hasIDs:   true,
 	}
 	// Sizing the slice up front saves re-copying thousands of cells as it grows.
@@ -271,8 +273,19 @@ func detectIndent(raw string) string {
 	return ws[nl+1:]
 }
 
+// detectEOL keeps Windows line breaks (a checkout with autocrlf) in edits.
+func detectEOL(doc string) string {
+	if i := strings.IndexByte(doc, '\n'); i > 0 && doc[i-1] == '\r' {
+		return "\r\n"
+	}
+	return "\n"
+}
+
 // syntaxError locates a JSON syntax error; encoding/json reports its offset.
 func syntaxError(raw []byte) error {
+	if bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) {
+		return &SyntaxError{Line: 1, Column: 1, Msg: "the file starts with a UTF-8 byte order mark, which JSON (and Jupyter) do not allow; save it as UTF-8 without BOM"}
+	}
 	var v any
 	err := json.Unmarshal(raw, &v)
 	var se *json.SyntaxError

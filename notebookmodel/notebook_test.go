@@ -549,3 +549,30 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("bad snapshot cells %+v", c)
 	}
 }
+
+func TestWindowsLineBreaksSurviveEdits(t *testing.T) {
+	doc := strings.ReplaceAll(small, "\n", "\r\n")
+	nb := mustParse(t, doc)
+	if string(nb.Bytes()) != doc {
+		t.Fatal("CRLF document not read back byte for byte")
+	}
+	out, _, err := nb.Apply(Edit{Op: EditInsert, At: 3, Cells: []NewCell{{ID: "n", Type: "code", Source: "a\nb"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = out.Apply(Edit{Op: EditSetMetadata, Ref: CellRef{CellID: "m1"}, Metadata: json.RawMessage(`{"x":{"y":1}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lf := strings.Count(string(out.Bytes()), "\n"); lf != strings.Count(string(out.Bytes()), "\r\n") {
+		t.Errorf("edits mixed bare \\n into a CRLF document:\n%q", out.Bytes())
+	}
+}
+
+func TestByteOrderMarkIsExplained(t *testing.T) {
+	_, err := Parse([]byte("\xef\xbb\xbf" + small))
+	var se *SyntaxError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "byte order mark") {
+		t.Errorf("error %v", err)
+	}
+}
