@@ -321,7 +321,7 @@ export class KernelController implements vscode.Disposable {
       this.lastRunTiming.firstOutputAt = Date.now();
     }
     const exec = run.exec;
-    const change = run.outputs.apply({ ...p.op, seq: p.op.seq ?? p.seq });
+    const change = run.outputs.apply({ ...p.op, seq: p.seq ?? p.op.seq });
     if (!exec) return;
     this.ensureStarted(run);
     switch (change.type) {

@@ -26,6 +26,7 @@ export const ReadOnlyTools = new Set([
   'search_notebook',
   'inspect_variable',
   'detect_sync_needed',
+  'list_checkpoints',
 ]);
 
 function fence(code: string, lang = 'python'): string {

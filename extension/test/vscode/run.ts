@@ -153,16 +153,6 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   }
 }
 
-async function runCommand(page: Page, command: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(`>${command}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first();
-  await row.waitFor({ state: 'visible', timeout: 20_000 });
-  await row.click();
-}
-
 async function ui(entry: string): Promise<void> {
   const target = `${process.platform}-${{ x64: 'x64', arm64: 'arm64' }[process.arch as 'x64' | 'arm64'] ?? process.arch}`;
   const vsix = need(path.join(root, 'dist', `mcp-jupyter-${target}-${pkg.version}.vsix`), 'the VSIX (make vsix)');
@@ -208,14 +198,16 @@ async function ui(entry: string): Promise<void> {
       },
       120_000,
     );
-    // Pick the kernel the way a person does: the kernel picker.
-    await runCommand(page, 'Notebook: Select Notebook Kernel');
+    // Pick the kernel the way a person does: the kernel picker of the notebook toolbar.
+    const toolbar = page.locator('.notebook-toolbar-container');
+    await toolbar.locator('.action-item', { hasText: /Select Kernel|MCP Agent Kernel/ }).first().click({ timeout: 60_000 });
     const kernelRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'MCP Agent Kernel' }).first();
     await kernelRow.waitFor({ state: 'visible', timeout: 60_000 });
+    await page.screenshot({ path: path.join(outDir, 'ui-kernel-picker.png') });
     await kernelRow.click();
-    await page.locator('.notebook-editor').first().click({ position: { x: 400, y: 300 } }).catch(() => undefined);
+    await toolbar.locator('.action-item', { hasText: 'MCP Agent Kernel' }).first().waitFor({ timeout: 30_000 });
     const clicked = Date.now();
-    await runCommand(page, 'Notebook: Run All');
+    await toolbar.locator('.action-item', { hasText: 'Run All' }).first().click();
     const frame = await waitFor('the cell output in the webview', () => findInFrames(page, 'hello from MCP Agent Kernel'), 180_000);
     metrics.ui_run_all_to_output_ms = Date.now() - clicked;
     // The execute_result of the second cell renders too.
