@@ -131,9 +131,23 @@ func (e *Execution) awaitInput(ctx context.Context, req kernel.InputRequest) (st
 	e.mu.Unlock()
 	e.notify()
 	e.s.m.emit(Event{NotebookPath: e.s.path, TaskID: e.ID, CellID: e.CellID, Origin: e.Origin, Kind: EventInput, Input: &r})
+	var timeout <-chan time.Time
+	if e.req.InputTimeout > 0 {
+		t := time.NewTimer(e.req.InputTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case v := <-ch:
 		return v, nil
+	case <-timeout:
+		e.mu.Lock()
+		if e.inputCh == ch {
+			e.input, e.inputCh = nil, nil
+		}
+		e.mu.Unlock()
+		e.notify()
+		return "", fmt.Errorf("no answer to %q within %s", req.Prompt, e.req.InputTimeout)
 	case <-ctx.Done():
 		e.mu.Lock()
 		if e.inputCh == ch {

@@ -101,6 +101,9 @@ type Request struct {
 	Timeout     time.Duration
 	StopOnError bool
 	AllowStdin  bool
+	// InputTimeout > 0: an input() not answered within it interrupts the
+	// execution (KeyboardInterrupt in the cell) instead of waiting forever.
+	InputTimeout time.Duration
 }
 
 // InternalResult is what silent helper code produced.

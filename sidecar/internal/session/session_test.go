@@ -337,3 +337,20 @@ func TestStopAndTimeout(t *testing.T) {
 		t.Errorf("second stop: %v", err)
 	}
 }
+
+func TestInputTimeout(t *testing.T) {
+	m, spec := newManager(t)
+	s := start(t, m, spec, filepath.Join(spec.Dir, "in.ipynb"))
+	e, _ := s.Submit(session.Request{Code: "input('never answered: ')", AllowStdin: true, InputTimeout: 500 * time.Millisecond})
+	st := wait(t, e)
+	if st.Status != session.StatusError || st.Ename != "KeyboardInterrupt" {
+		t.Errorf("unanswered input: %+v", st)
+	}
+	if e.PendingInput() != nil {
+		t.Error("input still pending after the timeout")
+	}
+	e, _ = s.Submit(session.Request{Code: "print('next')"})
+	if st := wait(t, e); st.Status != "ok" {
+		t.Errorf("kernel unusable after an input timeout: %+v", st)
+	}
+}
