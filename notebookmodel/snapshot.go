@@ -148,6 +148,14 @@ func FromSnapshot(s Snapshot) *Notebook {
 		// Unreachable: every part above is valid JSON by construction.
 		panic("notebookmodel: snapshot did not build a notebook: " + err.Error())
 	}
+	if !nb.hasIDs {
+		// Write the derived ids: a 4.5 notebook without cell ids is invalid.
+		w := nb.work()
+		w.materializeIDs()
+		if withIDs, err := parse(w.text()); err == nil {
+			nb = withIDs
+		}
+	}
 	nb.version = s.Version
 	return nb
 }
