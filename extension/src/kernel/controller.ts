@@ -186,6 +186,7 @@ export class KernelController implements vscode.Disposable {
   }
 
   private async interrupt(notebook: vscode.NotebookDocument): Promise<void> {
+    this.log.info(`interrupt requested: ${notebook.uri.fsPath}`);
     try {
       await this.sidecar.request(Methods.kernelInterrupt, { notebookPath: notebook.uri.fsPath });
     } catch (err) {
