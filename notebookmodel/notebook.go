@@ -82,20 +82,51 @@ func parse(doc string) (*Notebook, error) {
 	if doc[top] != '{' {
 		return nil, fmt.Errorf("%w: the top level is a JSON %s, not an object", ErrNotNotebook, jsonKind(gjson.Parse(doc)))
 	}
+	nb := &Notebook{doc: doc, indent: detectIndent(doc), eol: detectEOL(doc), hasIDs: true, arrStart: -1}
 	var major, minorRes, meta gjson.Result
-	cs, ce := -1, -1
-	eachField(doc, top, func(key string, vs, ve int) bool {
+	var cellErr error
+	// One pass: the cells are parsed where the top-level walk meets them
+	// (skipping them first would scan the document twice).
+	eachMember(doc, top, func(key string, vs int) int {
 		switch key {
 		case "nbformat":
+			ve := skipValue(doc, vs)
 			major = resultAt(doc, vs, ve)
+			return ve
 		case "nbformat_minor":
+			ve := skipValue(doc, vs)
 			minorRes = resultAt(doc, vs, ve)
-		case "cells":
-			cs, ce = vs, ve
+			return ve
 		case "metadata":
+			ve := skipValue(doc, vs)
 			meta = resultAt(doc, vs, ve)
+			return ve
+		case "cells":
+			if doc[vs] != '[' {
+				break
+			}
+			// A rough size saves most re-copying of thousands of cells as the
+			// slice grows (Jupyter writes a few hundred bytes per cell).
+			nb.cells = make([]cellData, 0, min(len(doc)/400+1, 8192))
+			ve := eachObject(doc, vs, func(cs int) (int, bool) {
+				cd, err := parseCell(doc, cs, len(nb.cells))
+				if err != nil {
+					cellErr = err
+					return skipValue(doc, cs), false
+				}
+				if !cd.idInDoc {
+					nb.hasIDs = false
+				}
+				nb.cells = append(nb.cells, cd)
+				return cd.end, true
+			})
+			if cellErr != nil {
+				ve = skipValue(doc, vs)
+			}
+			nb.arrStart, nb.arrEnd = vs, ve
+			return ve
 		}
-		return true
+		return skipValue(doc, vs)
 	})
 	if !major.Exists() {
 		return nil, fmt.Errorf("%w: no \"nbformat\" field", ErrNotNotebook)
@@ -103,47 +134,32 @@ func parse(doc string) (*Notebook, error) {
 	if major.Type != gjson.Number {
 		return nil, fmt.Errorf("%w: \"nbformat\" is not a number", ErrNotNotebook)
 	}
-	minor := int(minorRes.Int())
+	nb.minor = int(minorRes.Int())
 	if major.Int() != 4 {
 		return nil, fmt.Errorf("%w: nbformat %d.%d; only version 4 is supported (open and save it in Jupyter to upgrade)",
-			ErrUnsupportedVersion, major.Int(), minor)
+			ErrUnsupportedVersion, major.Int(), nb.minor)
 	}
-	if cs < 0 || doc[cs] != '[' {
+	if nb.arrStart < 0 {
 		return nil, fmt.Errorf("%w: no \"cells\" array", ErrNotNotebook)
 	}
-	nb := &Notebook{
-		doc:      doc,
-		arrStart: cs,
-		arrEnd:   ce,
-		minor:    minor,
-		language: notebookLanguage(meta),
-		indent:   detectIndent(doc),
-		eol:      detectEOL(doc),
-		hasIDs:   true,
+	if cellErr != nil {
+		return nil, cellErr
 	}
-	// Sizing the slice up front saves re-copying thousands of cells as it grows.
-	nb.cells = make([]cellData, 0, strings.Count(doc[cs:ce], `"cell_type"`))
-	var err error
-	eachObject(doc, cs, func(vs int) (int, bool) {
-		var cd cellData
-		cd, err = parseCell(doc, vs, len(nb.cells), nb.language)
-		if err != nil {
-			return vs, false
+	// Metadata follows the cells in Jupyter's key order: code cells learn
+	// the notebook language now.
+	nb.language = notebookLanguage(meta)
+	for i := range nb.cells {
+		if nb.cells[i].language == "" {
+			nb.cells[i].language = nb.language
 		}
-		if !cd.idInDoc {
-			nb.hasIDs = false
-		}
-		nb.cells = append(nb.cells, cd)
-		return cd.end, true
-	})
-	if err != nil {
-		return nil, err
 	}
 	nb.assignMissingIDs()
 	return nb, nil
 }
 
-func parseCell(doc string, start, i int, nbLang string) (cellData, error) {
+// parseCell reads the cell object at doc[start]; code cells get an empty
+// language unless the cell names its own (the caller fills in the notebook's).
+func parseCell(doc string, start, i int) (cellData, error) {
 	if doc[start] != '{' {
 		return cellData{}, fmt.Errorf("%w: cell %d is a JSON %s, not an object", ErrNotNotebook, i, jsonKind(gjson.Parse(doc[start:skipValue(doc, start)])))
 	}
@@ -174,7 +190,6 @@ func parseCell(doc string, start, i int, nbLang string) (cellData, error) {
 	})
 	switch cd.typ {
 	case KindCode:
-		cd.language = nbLang
 	case KindMarkdown:
 		cd.language = "markdown"
 	case KindRaw:

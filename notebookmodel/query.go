@@ -3,7 +3,6 @@ package notebookmodel
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,9 +43,13 @@ func lineCount(s string) int {
 // sourceHash is FNV-1a 64: cheap enough for 5,000 cells per outline, and a
 // change detector, not a security check.
 func sourceHash(s string) string {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return strconv.FormatUint(h.Sum64(), 16)
+	// FNV-1a inline: hash.Hash would copy every source into a []byte first.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return strconv.FormatUint(h, 16)
 }
 
 // title is a markdown cell's first heading, else the first non-blank line.

@@ -100,6 +100,31 @@ func eachField(s string, i int, fn func(key string, vs, ve int) bool) int {
 	return i
 }
 
+// eachMember walks the object at s[i] == '{'; fn gets each key and the start
+// of its value and returns the index after the value. It returns the index
+// after the object.
+func eachMember(s string, i int, fn func(key string, vs int) int) int {
+	i = skipWS(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return i + 1
+	}
+	for i < len(s) {
+		ke := skipString(s, i)
+		key := s[i+1 : ke-1]
+		if strings.IndexByte(key, '\\') >= 0 {
+			key = gjson.Parse(s[i:ke]).Str
+		}
+		vs := skipWS(s, skipWS(s, ke)+1) // past ':'
+		i = skipWS(s, fn(key, vs))
+		if i < len(s) && s[i] == ',' {
+			i = skipWS(s, i+1)
+			continue
+		}
+		return i + 1
+	}
+	return i
+}
+
 // eachElem calls fn for each element of the array at s[i] == '['.
 func eachElem(s string, i int, fn func(vs, ve int) bool) int {
 	i = skipWS(s, i+1)

@@ -2,6 +2,8 @@ package notebookmodel
 
 import (
 	"encoding/json"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -43,4 +45,14 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%s) = %q, want %q", enc, b.String(), want)
 		}
 	})
+}
+
+func TestSourceHashIsFNV1a(t *testing.T) {
+	for _, s := range []string{"", "a", "print('é')\n"} {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		if got, want := sourceHash(s), strconv.FormatUint(h.Sum64(), 16); got != want {
+			t.Errorf("sourceHash(%q) = %s, want %s", s, got, want)
+		}
+	}
 }
