@@ -285,3 +285,37 @@ func restoreStore(t *testing.T, root string, snap map[string][]byte) {
 		writeFile(t, p, b)
 	}
 }
+
+// Blobs verified side by side (big ones) are refused just the same.
+func TestParallelVerification(t *testing.T) {
+	dir := t.TempDir()
+	k := kernelpytest.Start(t, dir)
+	st := newStore(t, dir)
+	ctx := context.Background()
+	k.Run("import numpy as np\na = np.arange(300000.0)\nb = np.ones(300000)\nc = 'small'")
+	res, err := st.Save(ctx, k.Runner(), "p", checkpoint.SaveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make every blob "big" for this kernel's helper.
+	k.Run("import sys as _s\nfor _n, _m in list(_s.modules.items()):\n    if _n.startswith('_mcp_jupyter_checkpoint_'): _m.PARALLEL_MIN = 1\ndel _s, _n, _m")
+	k.Run("del a, b, c")
+	if _, err := st.Load(ctx, k.Runner(), "p"); err != nil {
+		t.Fatal(err)
+	}
+	if out := k.Run("print(a[-1], b.sum(), c)"); strings.TrimSpace(out) != "299999.0 300000.0 small" {
+		t.Errorf("parallel load: %q", out)
+	}
+	for _, v := range res.Manifest.Variables {
+		if v.Name == "b" {
+			flip(t, filepath.Join(st.Root(), "blobs", v.Digest), 2000)
+		}
+	}
+	k.Run("del a, b, c")
+	if _, err := st.Load(ctx, k.Runner(), "p"); !errors.Is(err, checkpoint.ErrTampered) {
+		t.Fatalf("tampered parallel load: %v", err)
+	}
+	if out := k.Run("print('a' in globals(), 'b' in globals(), 'c' in globals())"); strings.TrimSpace(out) != "False False False" {
+		t.Errorf("something was loaded: %s", out)
+	}
+}

@@ -81,6 +81,7 @@ class _MainAwarePickler(pickle.Pickler):
 
 
 PIPE_CHUNK = 16 << 20
+PARALLEL_MIN = 64 << 20  # blobs at least this big are verified side by side
 
 
 class _HashingWriter:
@@ -453,19 +454,33 @@ def load(args):
     return _load_rest(ip, ns, entries, staged)
 
 
+def _stage_one(store, e):
+    digest = e["digest"]
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise BlobVerificationError("bad digest in manifest")
+    data, bufs, ser = _read_verified(os.path.join(store, digest), digest, int(e["size"]))
+    if SERIALIZERS.get(ser) != e["serializer"]:
+        raise BlobVerificationError("blob %s serializer does not match the manifest" % digest[:12])
+    return (e, data, bufs)
+
+
 def _stage(store, entries):
-    staged = []
-    for e in entries:
-        if e.get("alias_of"):
-            continue
-        digest = e["digest"]
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise BlobVerificationError("bad digest in manifest")
-        data, bufs, ser = _read_verified(os.path.join(store, digest), digest, int(e["size"]))
-        if SERIALIZERS.get(ser) != e["serializer"]:
-            raise BlobVerificationError("blob %s serializer does not match the manifest" % digest[:12])
-        staged.append((e, data, bufs))
-    return staged
+    todo = [e for e in entries if not e.get("alias_of")]
+    big = [e for e in todo if int(e["size"]) >= PARALLEL_MIN]
+    if len(big) < 2:
+        return [_stage_one(store, e) for e in todo]
+    # SHA-256 is sequential per blob: large blobs are read and hashed side by
+    # side (reads and hashing release the GIL). Every result is awaited before
+    # any error is raised, so nothing is unpickled after a failure.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(big), os.cpu_count() or 2, 4)) as pool:
+        futs = [pool.submit(_stage_one, store, e) for e in todo]
+        errs = [f.exception() for f in futs]
+    for err in errs:
+        if err is not None:
+            raise err
+    return [f.result() for f in futs]
 
 
 def _preimport(mods):
