@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 )
 
 // connectionInfo is the Jupyter connection file.
@@ -40,8 +42,18 @@ func newKey() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// freePorts asks the OS for n distinct free loopback ports. The listeners are
-// held until all ports are picked so the same port is not handed out twice.
+// recentPorts are ports handed out lately: the OS may offer a port again
+// as soon as our probe closes it, before the kernel had a chance to bind it.
+var recentPorts = struct {
+	sync.Mutex
+	at map[int]time.Time
+}{at: map[int]time.Time{}}
+
+const portQuarantine = 2 * time.Minute
+
+// freePorts asks the OS for n distinct free loopback ports, none handed out
+// in the last portQuarantine. The listeners are held until all ports are
+// picked so the same port is not handed out twice.
 func freePorts(n int) ([]int, error) {
 	ls := make([]net.Listener, 0, n)
 	defer func() {
@@ -49,14 +61,32 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
+	recentPorts.Lock()
+	defer recentPorts.Unlock()
+	now := time.Now()
+	for p, t := range recentPorts.at {
+		if now.Sub(t) > portQuarantine {
+			delete(recentPorts.at, p)
+		}
+	}
 	ports := make([]int, 0, n)
-	for range n {
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 100*n {
+			return nil, fmt.Errorf("find a free port: only recently used ports offered")
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		p := l.Addr().(*net.TCPAddr).Port
+		if _, recent := recentPorts.at[p]; recent {
+			continue
+		}
+		ports = append(ports, p)
+	}
+	for _, p := range ports {
+		recentPorts.at[p] = now
 	}
 	return ports, nil
 }

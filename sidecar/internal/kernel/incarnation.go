@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
@@ -136,8 +137,20 @@ func (inc *incarnation) stderrTail() string {
 }
 
 // launch starts a kernel process, connects the sockets and does the
-// kernel_info handshake.
+// kernel_info handshake. Fresh ports can race with other processes between
+// our probe and the kernel's bind; a kernel that died of that is relaunched
+// on new ports.
 func (k *Local) launch(ctx context.Context) (*incarnation, error) {
+	for attempt := 1; ; attempt++ {
+		inc, err := k.launchOnce(ctx)
+		if err == nil || attempt == 3 || !errors.Is(err, ErrKernelDead) || !strings.Contains(err.Error(), "Address already in use") {
+			return inc, err
+		}
+		k.log.Info("kernel could not bind its ports; retrying on new ones", "attempt", attempt)
+	}
+}
+
+func (k *Local) launchOnce(ctx context.Context) (*incarnation, error) {
 	ci, err := newConnectionInfo(k.opts.Transport, k.opts.RuntimeDir, k.base, string(k.sg.key), k.spec.Name)
 	if err != nil {
 		return nil, err
