@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/mcpserver"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
 )
 
@@ -130,4 +131,23 @@ func TestKernelCalls(t *testing.T) {
 		t.Errorf("run after restart: %+v", out)
 	}
 	call[tools.StatusOut](t, cs, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+}
+
+func TestModelTextOmitsRawBundles(t *testing.T) {
+	res, err := mcpserver.Result(tools.ExecutionOut{TaskID: "t1", Status: "ok", Done: true, LLMSummary: "[image/png 10x10, 1 KB]",
+		RawOutputs: []json.RawMessage{json.RawMessage(`{"output_type":"display_data","data":{"image/png":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"}}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt := text(res)
+	if strings.Contains(txt, "iVBORw0KGgo") || !strings.Contains(txt, "image/png 10x10") || !strings.Contains(txt, "raw_outputs_omitted") {
+		t.Errorf("text content: %s", txt)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	if !strings.Contains(string(b), "iVBORw0KGgo") {
+		t.Errorf("structuredContent lost the raw outputs: %s", b)
+	}
+	if !json.Valid([]byte(txt)) {
+		t.Errorf("text content is not JSON: %s", txt)
+	}
 }

@@ -127,7 +127,11 @@ func Result(out any) (*mcp.CallToolResult, error) {
 		return nil, fmt.Errorf("marshal tool output: %w", err)
 	}
 	res := &mcp.CallToolResult{StructuredContent: json.RawMessage(b)}
-	res.Content = []mcp.Content{&mcp.TextContent{Text: string(b)}}
+	text := string(b)
+	if m, ok := out.(interface{ ModelText() string }); ok {
+		text = m.ModelText()
+	}
+	res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
 	if l, ok := out.(interface{ ResourceLinks() []tools.Link }); ok {
 		for _, link := range l.ResourceLinks() {
 			res.Content = append(res.Content, &mcp.ResourceLink{URI: link.URI, Name: link.Name, MIMEType: link.MIMEType, Description: link.Description})

@@ -335,3 +335,21 @@ func (o ExecutionOut) ResourceLinks() []Link {
 	}
 	return []Link{{URI: o.RawResource, Name: "outputs of " + o.TaskID, MIMEType: "application/json", Description: "raw nbformat outputs (too large to inline)"}}
 }
+
+// ModelText is the text content for the model: everything but the raw MIME
+// bundles (base64 images, plotly JSON), which stay in structuredContent for
+// clients that render them; llm_summary describes them instead.
+func (o ExecutionOut) ModelText() string {
+	c := o
+	c.RawOutputs = nil
+	return withOmitted(c, len(o.RawOutputs))
+}
+
+// withOmitted marshals v and, when raw outputs were left out, says where they are.
+func withOmitted(v any, raw int) string {
+	b, _ := json.Marshal(v)
+	if raw > 0 && len(b) > 1 && b[len(b)-1] == '}' {
+		b = append(b[:len(b)-1], fmt.Sprintf(`,"raw_outputs_omitted":"%d raw output(s) are in structuredContent.raw_outputs"}`, raw)...)
+	}
+	return string(b)
+}

@@ -267,3 +267,10 @@ func staleError(err error) error {
 	}
 	return err
 }
+
+// ModelText is the text content for the model, without raw MIME bundles.
+func (o CellOut) ModelText() string {
+	c := o
+	c.RawOutputs = nil
+	return withOmitted(c, len(o.RawOutputs))
+}
