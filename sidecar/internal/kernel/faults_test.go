@@ -501,3 +501,24 @@ func TestStartStopCyclesLeakNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestExecuteDuringRestartWaits(t *testing.T) {
+	k := startKernel(t, ipykernelSpec(t), testOptions(t))
+	execute(t, k, "x = 1")
+	restarted := make(chan error, 1)
+	go func() { restarted <- k.Restart(context.Background()) }()
+	deadline := time.Now().Add(time.Minute)
+	for k.Status() != kernel.StatusStarting && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	r, err := k.Execute(context.Background(), kernel.ExecuteRequest{Code: "'x' in dir()", StoreHistory: true}, kernel.Handlers{})
+	if err != nil {
+		t.Fatalf("execute during restart: %v", err)
+	}
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != "ok" || r.ExecutionCount != 1 {
+		t.Errorf("ran on the old kernel or failed: %+v", r)
+	}
+}

@@ -146,6 +146,18 @@ func (k *Local) PID() int {
 
 func (k *Local) current() (*incarnation, error) {
 	k.mu.Lock()
+	inc, err := k.inc, k.err
+	k.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if inc != nil {
+		return inc, nil
+	}
+	// A restart is under way (it holds opMu): wait for its new process.
+	k.opMu.Lock()
+	k.opMu.Unlock()
+	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.err != nil {
 		return nil, k.err

@@ -248,9 +248,14 @@ func (m *Manager) Subscribe(fn func(Event)) (cancel func()) {
 }
 
 func (m *Manager) emit(e Event) {
+	// Call outside the lock: a subscriber may subscribe or cancel from fn.
 	m.subMu.RLock()
-	defer m.subMu.RUnlock()
+	fns := make([]func(Event), 0, len(m.subs))
 	for _, fn := range m.subs {
+		fns = append(fns, fn)
+	}
+	m.subMu.RUnlock()
+	for _, fn := range fns {
 		fn(e)
 	}
 }
