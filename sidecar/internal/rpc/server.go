@@ -328,7 +328,11 @@ func (s *Server) invokeTool(ctx context.Context, p protocol.ToolInvokeParams) pr
 	if err != nil {
 		return protocol.ToolInvokeResult{Content: "marshal tool output: " + err.Error(), IsError: true}
 	}
-	return protocol.ToolInvokeResult{Content: string(b), Structured: b}
+	text := string(b)
+	if m, ok := out.(interface{ ModelText() string }); ok {
+		text = m.ModelText() // raw MIME bundles stay in Structured
+	}
+	return protocol.ToolInvokeResult{Content: text, Structured: b}
 }
 
 func (s *Server) findExecution(id string) (*session.Session, *session.Execution) {
