@@ -55,6 +55,7 @@ type Log struct {
 	base         int  // ops before base were superseded by the clear at base
 	clearPending bool
 	keptStream   int
+	opBytes      int // payload bytes held by ops
 	stats        Stats
 }
 
@@ -166,7 +167,48 @@ func (l *Log) Apply(msgType string, content json.RawMessage) ([]Op, error) {
 	default:
 		return nil, nil
 	}
-	return l.opsFrom(start), nil
+	ops := l.opsFrom(start)
+	if l.compact() {
+		// The ops just returned are no longer retained; the compacted ones follow them.
+		ops = append(ops, l.opsFrom(l.base)...)
+	}
+	return ops, nil
+}
+
+// compact bounds the op log when updates pile up (a display updated in a
+// loop): once the ops hold far more than the outputs they build, they are
+// replaced by a clear and one append per current output. The new ops are
+// emitted like any other, so live readers and cursors converge on the same
+// outputs.
+func (l *Log) compact() bool {
+	limit := 2 * l.max
+	if l.opBytes <= limit {
+		return false
+	}
+	size := 0
+	for _, e := range l.outputs {
+		size += e.size()
+	}
+	if l.opBytes <= 2*size {
+		return false // the outputs themselves are that big: nothing to gain
+	}
+	keep := l.outputs
+	l.clear()
+	for i, e := range keep {
+		l.outputs = append(l.outputs, e)
+		if e.kind == "stream" {
+			l.keptStream += e.text.Len()
+		}
+		l.emit(Op{Kind: OpAppend, Index: i, Output: e.json()})
+	}
+	return true
+}
+
+func (e *entry) size() int {
+	if e.kind == "stream" {
+		return e.text.Len() + len(e.tail)
+	}
+	return len(e.raw)
 }
 
 // Finish ends the execution: streams that overflowed are replaced by their
@@ -235,6 +277,7 @@ func (l *Log) opsFrom(seq int) []Op {
 func (l *Log) emit(op Op) {
 	op.Seq = l.base + len(l.ops)
 	l.ops = append(l.ops, op)
+	l.opBytes += len(op.Output) + len(op.Text)
 }
 
 func (l *Log) flushClear() {
@@ -251,8 +294,10 @@ func (l *Log) clear() {
 	l.outputs = nil
 	l.keptStream = 0
 	l.ops = []Op{{Seq: seq, Kind: OpClear}}
+	l.opBytes = 0
 	l.base = seq
 }
+
 
 func (l *Log) appendEntry(e *entry) {
 	l.outputs = append(l.outputs, e)

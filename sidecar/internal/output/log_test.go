@@ -291,3 +291,53 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+func TestLogCompactsUpdates(t *testing.T) {
+	l := NewLog(Options{MaxStreamBytes: 1000})
+	var all []Op
+	apply := func(typ, content string) {
+		ops, err := l.Apply(typ, json.RawMessage(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ops...)
+	}
+	apply("stream", `{"name":"stdout","text":"start\n"}`)
+	apply("display_data", `{"data":{"text/plain":"0"},"metadata":{},"transient":{"display_id":"p"}}`)
+	for i := 1; i <= 5000; i++ {
+		apply("update_display_data", fmt.Sprintf(`{"data":{"text/plain":"%d"},"metadata":{},"transient":{"display_id":"p"}}`, i))
+	}
+	want := []string{
+		`{"name":"stdout","output_type":"stream","text":"start\n"}`,
+		`{"data":{"text/plain":"5000"},"metadata":{},"output_type":"display_data"}`,
+	}
+	if diff := cmp.Diff(want, canon(t, l.Outputs())); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	for i, op := range all {
+		if op.Seq != i {
+			t.Fatalf("op %d has seq %d", i, op.Seq)
+		}
+	}
+	if diff := cmp.Diff(want, replay(t, all)); diff != "" {
+		t.Errorf("live replay (-want +got):\n%s", diff)
+	}
+	ops, next := l.Ops(0)
+	if next != len(all) {
+		t.Errorf("next %d, want %d", next, len(all))
+	}
+	if len(ops) > 200 {
+		t.Errorf("%d ops retained for 2 outputs: the log is not bounded", len(ops))
+	}
+	if diff := cmp.Diff(want, replay(t, ops)); diff != "" {
+		t.Errorf("cursor replay (-want +got):\n%s", diff)
+	}
+	// Big outputs alone never trigger compaction loops.
+	big := NewLog(Options{MaxStreamBytes: 10})
+	for range 3 {
+		ops, _ := big.Apply("display_data", json.RawMessage(`{"data":{"text/plain":"`+strings.Repeat("x", 100)+`"}}`))
+		if len(ops) != 1 {
+			t.Errorf("a plain append produced %d ops", len(ops))
+		}
+	}
+}
