@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command checkpointbench measures C1–C3 of BENCHMARKS.md: save_checkpoint and
 // load_checkpoint of 1 GiB of numeric state against the disk (dd with fsync,
 // in the same folder), dill.dump, and re-running the cell that built the data
