@@ -333,3 +333,22 @@ func TestRebuildStopsAtFirstError(t *testing.T) {
 		t.Errorf("cell after the failure ran: %s", out)
 	}
 }
+
+// FuzzReadStamp: any cell metadata is read without panicking, and a stamp
+// written with WithStamp reads back.
+func FuzzReadStamp(f *testing.F) {
+	f.Add([]byte(`{"mcp-jupyter":{"source_hash":"sha256:1","origin":"agent"}}`))
+	f.Add([]byte(`{"mcp-jupyter":[]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, md []byte) {
+		nbsync.ReadStamp(md)
+		want := nbsync.Stamp{SourceHash: "sha256:x", Origin: "human"}
+		out, err := nbsync.WithStamp(md, want)
+		if err != nil {
+			return // not an object: refused, fine
+		}
+		if got, ok := nbsync.ReadStamp(out); !ok || got != want {
+			t.Fatalf("round trip of %q: %+v %v", md, got, ok)
+		}
+	})
+}
