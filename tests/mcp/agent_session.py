@@ -104,6 +104,11 @@ async def main():
             for i in range(3):
                 check(f"tick {i}" in text, f"stream missing tick {i}: {text}")
             check(final["status"] == "ok" and "'done'" in final["llm_summary"], f"final: {final}")
+            # The run is stamped into the cell's metadata (sync record), through the edit path.
+            deadline = time.time() + 20
+            while time.time() < deadline and b'"mcp-jupyter"' not in open(os.path.join(ws, nb), "rb").read():
+                await asyncio.sleep(0.1)
+            check(b'"mcp-jupyter"' in open(os.path.join(ws, nb), "rb").read(), "run not stamped into the cell metadata")
 
             # Interrupt a long cell.
             long_task = await call(session, "run_cell_async", {"notebook_path": nb, "code_override": "import time\nprint('sleeping', flush=True)\ntime.sleep(120)"})

@@ -142,6 +142,9 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 	if err != nil {
 		return nil, nil, TaskOut{}, fmt.Errorf("queue execution on the kernel of %s: %w", path, err)
 	}
+	if id != "" && override == nil {
+		go c.Core.stampWhenDone(path, s, e)
+	}
 	return s, e, TaskOut{TaskID: e.ID, CellID: id, Index: idx, Status: string(e.State().Status)}, nil
 }
 
@@ -200,6 +203,22 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 	out.LLMSummary = fmt.Sprintf("still %s after %s; follow it with get_execution_stream(task_id=%q, since=%d) or stop it with interrupt_kernel\n%s",
 		out.Status, timeout, e.ID, out.Next, out.LLMSummary)
 	return out, nil
+}
+
+// stampWhenDone records a finished run of a cell's own source in the cell's
+// metadata (StampExecution), so sync detection survives a sidecar restart. It
+// runs after the tool call returned, on the current buffer (or file).
+func (core *Core) stampWhenDone(path string, s *session.Session, e *session.Execution) {
+	select {
+	case <-e.Done():
+	case <-s.Kernel().Done():
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := (&Call{Core: core}).StampExecution(ctx, path, s, e); err != nil {
+		core.Logger.Debug("stamp cell metadata after run", "cell", e.CellID, "err", err)
+	}
 }
 
 func cancelExecution(s *session.Session, e *session.Execution) {
