@@ -17,6 +17,7 @@ import { ApplyEditParams, InitializeResult, Methods, PROTOCOL_HASH } from './wir
 /** What the extension exports (used by the integration tests). */
 export interface Api {
   activationMs: number;
+  editor: NotebookEditor;
   sidecar: SidecarClient;
   controller: KernelController;
   tools: LanguageModelTools;
@@ -157,7 +158,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, sidecar, controller, tools, sync, picker };
+  return { activationMs, editor, sidecar, controller, tools, sync, picker };
 }
 
 export async function deactivate(): Promise<void> {

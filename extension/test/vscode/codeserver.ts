@@ -43,7 +43,15 @@ export function ensureCodeServer(log: (s: string) => void): string {
   execFileSync(npm, ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CodeServerVersion}`], {
     cwd: dir,
     stdio: 'inherit',
-    env: { ...process.env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' },
+    env: {
+      ...process.env,
+      npm_config_unsafe_perm: 'true',
+      npm_config_yes: 'true',
+      // node-pty and friends build from source: use the installed Node headers, never a download.
+      ...(!process.env.npm_config_nodedir && fs.existsSync(path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node', 'node.h'))
+        ? { npm_config_nodedir: path.dirname(path.dirname(process.execPath)) }
+        : {}),
+    },
   });
   if (!fs.existsSync(entry)) throw new Error(`code-server installed but ${entry} is missing`);
   return entry;

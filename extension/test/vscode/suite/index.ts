@@ -72,7 +72,6 @@ let doc: vscode.NotebookDocument;
 
 async function runCell(cell: vscode.NotebookCell, timeoutMs = 120_000): Promise<vscode.NotebookCell> {
   const before = cell.executionSummary?.timing?.endTime ?? 0;
-  const order = cell.executionSummary?.executionOrder;
   await vscode.commands.executeCommand('notebook.cell.execute', {
     ranges: [{ start: cell.index, end: cell.index + 1 }],
     document: cell.notebook.uri,
@@ -80,8 +79,9 @@ async function runCell(cell: vscode.NotebookCell, timeoutMs = 120_000): Promise<
   await until(
     `cell ${cell.index} to finish`,
     () => {
-      const s = cell.executionSummary;
-      return s?.timing && s.timing.endTime !== before && (s.executionOrder !== order || s.success === false) && cell;
+      // While running, timing has no endTime; a finished new run has a new one.
+      const end = cell.executionSummary?.timing?.endTime;
+      return end !== undefined && end !== before && cell;
     },
     timeoutMs,
   );
@@ -125,12 +125,18 @@ const tests: [string, () => Promise<void>][] = [
       assert.equal(outputText(cell), '1\n');
       assert.ok((cell.executionSummary?.executionOrder ?? 0) >= 1, 'execution order is set');
       // Warm kernel: time from the Run Cell command to the first output of print(1).
-      const clicked = Date.now();
-      const again = await runCell(cell);
-      const t = api.controller.lastRunTiming;
-      assert.ok(t?.firstOutputAt, 'first output time recorded');
-      record({ metric: 'run_to_first_output_ms', value: t.firstOutputAt - clicked });
-      assert.equal(outputText(again), '1\n', 'outputs are replaced, not appended, on a re-run');
+      // Median of 5 warm runs (the machine is shared, single samples are noisy).
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const clicked = Date.now();
+        const again = await runCell(cell);
+        const t = api.controller.lastRunTiming;
+        assert.ok(t?.firstOutputAt, 'first output time recorded');
+        samples.push(t.firstOutputAt - clicked);
+        assert.equal(outputText(again), '1\n', 'outputs are replaced, not appended, on a re-run');
+      }
+      samples.sort((a, b) => a - b);
+      record({ metric: 'run_to_first_output_ms', value: samples[2] });
     },
   ],
   [
@@ -246,6 +252,61 @@ const tests: [string, () => Promise<void>][] = [
       await until('the edit', () => cellById(doc, 'stderr').document.getText() === "print('edited by the agent')", 30_000);
       await vscode.commands.executeCommand('undo');
       await until('undo to restore the source', () => cellById(doc, 'stderr').document.getText() === before, 30_000);
+    },
+  ],
+  [
+    'a run started by an agent shows live in its cell',
+    async () => {
+      const cell = cellById(doc, 'print1');
+      const order = cell.executionSummary?.executionOrder ?? 0;
+      await vscode.commands.executeCommand('notebook.clearAllCellsOutputs');
+      await until('outputs cleared', () => cell.outputs.length === 0 && cell, 30_000);
+      const res = await vscode.lm.invokeTool('mcpjupyter_run_cell', {
+        input: { notebook_path: doc.uri.fsPath, cell_id: 'print1' },
+        toolInvocationToken: undefined,
+      });
+      const text = res.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+      assert.match(text, /1/, text);
+      await until('the agent run in the cell', () => outputText(cell) === '1\n' && (cell.executionSummary?.executionOrder ?? 0) > order && cell, 30_000);
+      assert.equal(cell.executionSummary?.success, true);
+    },
+  ],
+  [
+    'an edit computed against an old buffer version is refused, not forced',
+    async () => {
+      const count = doc.cellCount;
+      const res = await api.editor.apply({
+        notebookPath: doc.uri.fsPath,
+        expectedVersion: doc.version - 1,
+        edits: [{ op: 'delete', index: 0, count: 1, toIndex: 0 }],
+      });
+      assert.equal(res.applied, false);
+      assert.equal(res.version, doc.version);
+      assert.match(res.reason ?? '', /changed/);
+      assert.equal(doc.cellCount, count);
+      const ok = await api.editor.apply({
+        notebookPath: doc.uri.fsPath,
+        expectedVersion: doc.version,
+        edits: [{ op: 'move', index: 0, count: 1, toIndex: 1 }],
+      });
+      assert.equal(ok.applied, true, ok.reason);
+      assert.equal(cellById(doc, 'intro').index, 1);
+      await vscode.commands.executeCommand('undo');
+      await until('undo of the move', () => cellById(doc, 'intro').index === 0, 30_000);
+    },
+  ],
+  [
+    'the chosen environment is saved in the notebook metadata and used',
+    async () => {
+      const venv = vscode.workspace.getConfiguration('mcp-jupyter').get<string>('defaultEnvironment');
+      assert.ok(venv, 'the runner sets mcp-jupyter.defaultEnvironment');
+      const envs = await api.sidecar.request<{ environments: unknown[] | null }>('env/list', { workspaceFolders: [workspace] });
+      assert.ok(Array.isArray(envs.environments), 'env/list answers a list');
+      await api.picker.save(doc, { type: 'venv', path: venv, name: 'test-venv' });
+      const meta = (doc.metadata as { metadata?: Record<string, unknown> }).metadata ?? {};
+      assert.deepEqual(meta['mcp-jupyter'], { environment: { type: 'venv', path: venv, name: 'test-venv' } });
+      const cell = await runCell(cellById(doc, 'print1'), 180_000);
+      assert.equal(outputText(cell), '1\n');
     },
   ],
   [
