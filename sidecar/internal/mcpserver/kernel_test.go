@@ -3,6 +3,8 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/mcpserver"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/sandbox"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
 )
 
@@ -151,3 +154,39 @@ func TestModelTextOmitsRawBundles(t *testing.T) {
 		t.Errorf("text content is not JSON: %s", txt)
 	}
 }
+
+// TestSandboxedKernel: start_kernel sandbox=bubblewrap runs a real kernel with
+// no network that may write only inside the workspace.
+func TestSandboxedKernel(t *testing.T) {
+	py := testenv.Python(t)
+	if err := sandbox.Check(context.Background(), sandbox.Bubblewrap); err != nil {
+		t.Skipf("bubblewrap unusable here: %v", err)
+	}
+	cs, ws := connect(t)
+	k := call[tools.KernelOut](t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": filepath.Dir(filepath.Dir(py)), "sandbox": "bubblewrap", "timeout_s": 120})
+	if k.Sandbox != "bubblewrap" {
+		t.Errorf("kernel not reported as sandboxed: %+v", k)
+	}
+	// Not under /tmp: the jail mounts a private tmpfs there.
+	outside := filepath.Join("/var/tmp", fmt.Sprintf("mcp-jupyter-escape-%d.txt", os.Getpid()))
+	defer os.Remove(outside)
+	code := "import socket, pathlib\n" +
+		"try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); print('net: open')\nexcept OSError as e:\n    print('net: blocked')\n" +
+		"pathlib.Path('inside.txt').write_text('ok'); print('inside: written')\n" +
+		"try:\n    pathlib.Path(" + strconvQuote(outside) + ").write_text('x'); print('outside: written')\nexcept OSError:\n    print('outside: refused')\n"
+	out := call[tools.ExecutionOut](t, cs, "run_cell", map[string]any{"notebook_path": "nb.ipynb", "code_override": code, "timeout_s": 60})
+	for _, want := range []string{"net: blocked", "inside: written", "outside: refused"} {
+		if !strings.Contains(out.LLMSummary, want) {
+			t.Errorf("sandboxed run: want %q in %q", want, out.LLMSummary)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(ws, "inside.txt")); err != nil {
+		t.Errorf("write inside the workspace did not land: %v", err)
+	}
+	if _, err := os.Stat(outside); err == nil {
+		t.Errorf("the sandboxed kernel wrote outside the workspace: %s", outside)
+	}
+	call[tools.StatusOut](t, cs, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -129,7 +129,7 @@ func TestBadCalls(t *testing.T) {
 		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "bogus": 1}, "bogus"},
 		{"start_kernel", map[string]any{"notebook_path": "../evil.ipynb"}, "not inside"},
 		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "docker_image": "python:3"}, "not available"},
-		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "sandbox": "bubblewrap"}, "not available"},
+		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "sandbox": "bubblewrap", "docker_image": "python:3"}, "docker_image"},
 		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "sandbox": "chroot"}, "bubblewrap"},
 		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": "no-such-venv"}, "list_environments"},
 		{"start_kernel", map[string]any{"notebook_path": "nb.ipynb", "kernel_name": "no-such-kernel"}, "list_environments"},

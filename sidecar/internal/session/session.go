@@ -152,8 +152,9 @@ func normPath(p string) string {
 }
 
 // Start returns the live session of notebookPath (reused=true) or starts a
-// kernel for it. A session whose kernel died is replaced.
-func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.LaunchSpec) (*Session, bool, error) {
+// kernel for it. A session whose kernel died is replaced. tune adjusts the
+// kernel options of this start only (e.g. the ipc transport a sandbox needs).
+func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.LaunchSpec, tune ...func(*kernel.Options)) (*Session, bool, error) {
 	path := normPath(notebookPath)
 	m.mu.Lock()
 	lock := m.starting[path]
@@ -181,6 +182,9 @@ func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.La
 	m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusStarting)})
 	ko := m.opts.Kernel
 	ko.Label = path
+	for _, t := range tune {
+		t(&ko)
+	}
 	k, err := kernel.Start(ctx, spec, ko)
 	if err != nil {
 		m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusDead)})

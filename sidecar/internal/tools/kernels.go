@@ -26,8 +26,8 @@ type StartKernelIn struct {
 	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file, absolute or relative to the first workspace folder"`
 	VenvPath     string `json:"venv_path,omitempty" jsonschema:"a virtualenv or conda prefix (or its python executable) to run the kernel in; it must have ipykernel installed"`
 	KernelName   string `json:"kernel_name,omitempty" jsonschema:"an installed Jupyter kernelspec name (e.g. python3); ignored when venv_path is given"`
-	DockerImage  string `json:"docker_image,omitempty" jsonschema:"run the kernel inside this container image (not wired into start_kernel yet: refused with an explanation)"`
-	Sandbox      string `json:"sandbox,omitempty" jsonschema:"bubblewrap or docker: confine the kernel (not wired into start_kernel yet: refused with an explanation)"`
+	DockerImage  string `json:"docker_image,omitempty" jsonschema:"run the kernel in a container of this image (it needs ipykernel); implies sandbox=docker"`
+	Sandbox      string `json:"sandbox,omitempty" jsonschema:"bubblewrap (no network, writes only to the workspace) or docker; empty = unconfined"`
 	TimeoutS     int    `json:"timeout_s,omitempty" jsonschema:"seconds to wait for the kernel to become ready (default 60)"`
 }
 
@@ -45,6 +45,7 @@ type KernelOut struct {
 	Executable     string `json:"executable,omitempty" jsonschema:"the interpreter the kernel runs (argv[0])"`
 	Environment    string `json:"environment,omitempty" jsonschema:"the activated environment prefix (VIRTUAL_ENV or CONDA_PREFIX), if any"`
 	Restarts       int    `json:"restarts" jsonschema:"how many times this kernel was restarted"`
+	Sandbox        string `json:"sandbox,omitempty" jsonschema:"bubblewrap or docker when the kernel is confined"`
 	Executions     int    `json:"executions" jsonschema:"how many executions this kernel has run or queued"`
 }
 
@@ -106,6 +107,12 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 	}
 	if len(spec.Argv) > 0 {
 		out.Executable = spec.Argv[0]
+		switch filepath.Base(spec.Argv[0]) {
+		case "bwrap":
+			out.Sandbox = string(sandbox.Bubblewrap)
+		case "docker":
+			out.Sandbox = string(sandbox.Docker)
+		}
 	}
 	for _, kv := range spec.Env {
 		if v, ok := strings.CutPrefix(kv, "VIRTUAL_ENV="); ok && out.Environment == "" {
@@ -121,23 +128,6 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 // else the workspace's own environment with ipykernel, else the python3 kernelspec.
 func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string) (kernel.LaunchSpec, error) {
 	dir := filepath.Dir(nbPath)
-	kind, err := sandbox.ParseKind(in.Sandbox)
-	if err != nil {
-		return kernel.LaunchSpec{}, fmt.Errorf("%w: %v", ErrBadArguments, err)
-	}
-	if in.DockerImage != "" {
-		kind = sandbox.Docker
-	}
-	if kind != sandbox.None {
-		// The sandbox package can confine a kernel, but it needs the ipc
-		// transport per kernel, which the session manager does not take per
-		// start yet: say so instead of running the kernel unconfined.
-		reason := "confined kernels are not wired into start_kernel in this build"
-		if err := sandbox.Check(ctx, kind); err != nil {
-			reason = err.Error()
-		}
-		return kernel.LaunchSpec{}, fmt.Errorf("sandbox %s %w: %s; start without sandbox/docker_image to run the kernel unconfined", kind, ErrUnavailable, reason)
-	}
 	if in.VenvPath != "" {
 		p := in.VenvPath
 		if !filepath.IsAbs(p) && len(c.Core.Roots().List()) > 0 {
@@ -184,20 +174,69 @@ func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, err
 	if s := c.Core.Sessions.Get(path); s != nil && s.Kernel().Status() != kernel.StatusDead {
 		return kernelOut(s, true), nil
 	}
+	kind, err := sandbox.ParseKind(in.Sandbox)
+	if err != nil {
+		return KernelOut{}, fmt.Errorf("%w: %v", ErrBadArguments, err)
+	}
+	if in.DockerImage != "" {
+		if kind == sandbox.Bubblewrap {
+			return KernelOut{}, fmt.Errorf("%w: docker_image runs the kernel in Docker; drop sandbox=bubblewrap or docker_image", ErrBadArguments)
+		}
+		kind = sandbox.Docker
+	}
+	if err := sandbox.Check(ctx, kind); err != nil {
+		return KernelOut{}, fmt.Errorf("sandbox %s %w: %w; start without sandbox/docker_image to run the kernel unconfined", kind, ErrUnavailable, err)
+	}
 	spec, err := c.launchSpec(ctx, in, path)
 	if err != nil {
 		return KernelOut{}, err
+	}
+	var tune []func(*kernel.Options)
+	if kind != sandbox.None {
+		spec, tune, err = c.confine(ctx, kind, in.DockerImage, path, spec)
+		if err != nil {
+			return KernelOut{}, err
+		}
 	}
 	if in.TimeoutS > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(in.TimeoutS)*time.Second)
 		defer cancel()
 	}
-	s, reused, err := c.Core.Sessions.Start(ctx, path, spec)
+	s, reused, err := c.Core.Sessions.Start(ctx, path, spec, tune...)
 	if err != nil {
 		return KernelOut{}, fmt.Errorf("start kernel %q for %s: %w", spec.Name, path, err)
 	}
 	return kernelOut(s, reused), nil
+}
+
+// confine wraps spec in a sandbox that may write only to the notebook's
+// workspace folder and the kernel's runtime dir, and asks for the ipc
+// transport (TCP on loopback does not cross the sandbox's network namespace).
+func (c *Call) confine(ctx context.Context, kind sandbox.Kind, image, nbPath string, spec kernel.LaunchSpec) (kernel.LaunchSpec, []func(*kernel.Options), error) {
+	project := filepath.Dir(nbPath)
+	for _, r := range c.Core.Roots().List() {
+		if rel, err := filepath.Rel(r, nbPath); err == nil && !strings.HasPrefix(rel, "..") {
+			project = r
+			break
+		}
+	}
+	runtime := c.Core.Sessions.Options().Kernel.RuntimeDir
+	if runtime == "" {
+		dir, err := os.MkdirTemp("", "mcp-jupyter-sandbox-")
+		if err != nil {
+			return spec, nil, fmt.Errorf("sandbox runtime dir: %w", err)
+		}
+		runtime = dir
+	}
+	wrapped, err := sandbox.Wrap(spec, sandbox.Options{Kind: kind, Image: image, ProjectDir: project, RuntimeDir: runtime})
+	if err != nil {
+		return spec, nil, fmt.Errorf("sandbox %s: %w", kind, err)
+	}
+	return wrapped, []func(*kernel.Options){func(o *kernel.Options) {
+		o.Transport = sandbox.Transport(kind)
+		o.RuntimeDir = runtime
+	}}, nil
 }
 
 func stopKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
