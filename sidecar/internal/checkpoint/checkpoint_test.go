@@ -204,6 +204,16 @@ func TestIncrementalWritesNoUnchangedBlob(t *testing.T) {
 	if digest(base, "big") != digest(after, "big") {
 		t.Error("big did not change but was written again")
 	}
+	// A cell that writes the namespace without naming the variable.
+	k.Run("globals()['small'] = 99")
+	viaGlobals, err := st.Save(ctx, k.Runner(), "cp3", checkpoint.SaveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if digest(viaGlobals, "small") == digest(after, "small") || viaGlobals.Reused != 0 {
+		t.Errorf("globals() write missed: reused %d", viaGlobals.Reused)
+	}
+	k.Run("small = 2")
 	k.Run("del inner, view_src, view, bag, inner2")
 	k.Restart()
 	if _, err := st.Load(ctx, k.Runner(), "cp"); err != nil {

@@ -222,6 +222,12 @@ def _reaches(value, touched_ids):
     return any(id(x) in touched_ids for x in _members(value))
 
 
+# Code that can bind or replace variables without naming them (globals()[n] =,
+# exec, magics such as %run or %store -r): after such a cell nothing is
+# assumed unchanged.
+_NAMESPACE_WRITERS = {"globals", "locals", "vars", "exec", "eval", "setattr", "delattr", "get_ipython", "__import__"}
+
+
 def _install_mirror(ip, ns):
     # Kept on the shell object, not in the user namespace; a restart drops it.
     if getattr(ip, MIRROR_KEY, None) is not None:
@@ -236,6 +242,10 @@ def _install_mirror(ip, ns):
             for node in ast.walk(tree):
                 if isinstance(node, ast.Name):
                     mirror["touched"].add(node.id)
+                    if node.id in _NAMESPACE_WRITERS:
+                        mirror["touched"].add("*")
+                elif isinstance(node, ast.Attribute) and node.attr == "__dict__":
+                    mirror["touched"].add("*")
                 elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     mirror["touched"].add(node.name)
                 elif isinstance(node, ast.alias):
