@@ -214,6 +214,9 @@ async function ui(entry: string): Promise<void> {
     await waitFor('the second output', () => findInFrames(page, '45'), 60_000);
     const count = await frame.locator('text=hello from MCP Agent Kernel').count();
     if (count < 1) throw new Error('output text vanished');
+    // Both code cells end with the success mark and their execution order.
+    await waitFor('two succeeded cells', async () => (await page.locator('.codicon-notebook-state-success').count()) >= 2, 60_000);
+    await waitFor('execution order [2]', async () => (await page.locator('.cell-execution-order', { hasText: '[2]' }).count()) >= 1 || (await page.getByText('[2]').count()) >= 1, 30_000);
   } finally {
     await page.screenshot({ path: shot }).catch(() => undefined);
     await browser.close();
