@@ -59,6 +59,7 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	noAttach := fs.Bool("no-attach", false, "do not open the attach socket for `mcp-jupyter mcp`")
+	runtimeDir := fs.String("runtime-dir", "", "where kernel connection records live, so a restarted sidecar re-attaches to kernels that outlived a crash (default: per workspace under the private attach dir; none disables)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -68,7 +69,14 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 	defer cancel()
 
 	roots, _ := workspace.New()
-	mgr := session.NewManager(session.Options{Logger: logger})
+	mgr := session.NewManager(session.Options{Logger: logger, RuntimeDir: kernelRuntimeDir(*runtimeDir, logger)})
+	// Data gravity: kernels a crashed sidecar of this workspace left running
+	// (with their variables) come back instead of being lost.
+	if ss, err := mgr.Reattach(ctx); err != nil {
+		logger.Warn("re-attach kernels", "err", err)
+	} else if len(ss) > 0 {
+		logger.Info("re-attached kernels left by a previous sidecar", "count", len(ss))
+	}
 	core := tools.NewCore(roots, mgr, logger)
 	reg := tools.NewRegistry()
 	mcpSrv := mcpserver.New(reg, core, mcpserver.Options{Version: Version, Logger: logger})
@@ -108,6 +116,32 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 		return 1
 	}
 	return 0
+}
+
+// kernelRuntimeDir is the serve command's kernel runtime dir: per workspace
+// (the sidecar's working directory, which the extension sets to the first
+// workspace folder), so two windows never take each other's kernels.
+func kernelRuntimeDir(flagValue string, logger *slog.Logger) string {
+	switch flagValue {
+	case "none":
+		return ""
+	case "":
+	default:
+		return flagValue
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(cwd); err == nil {
+		cwd = real
+	}
+	dir, err := attach.Dir()
+	if err != nil {
+		logger.Warn("no private runtime dir: kernels will not survive a sidecar crash", "err", err)
+		return ""
+	}
+	return filepath.Join(dir, "kernels-"+attach.Key(cwd))
 }
 
 func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io.Writer) int {

@@ -526,3 +526,73 @@ func TestServeKernelStartFailed(t *testing.T) {
 		t.Errorf("install command: %+v", data)
 	}
 }
+
+// TestServeReattachAfterCrash: kernels outlive a SIGKILLed sidecar, and the
+// next sidecar of the workspace re-attaches with the variables intact.
+func TestServeReattachAfterCrash(t *testing.T) {
+	py := testenv.Python(t)
+	e := startServe(t)
+	e.initialize()
+	var k protocol.KernelInfo
+	e.mustCall(protocol.MethodKernelStart, protocol.KernelStartParams{NotebookPath: e.nb, Environment: &protocol.EnvironmentRef{Kind: "venv", Path: filepath.Dir(filepath.Dir(py))}}, &k)
+	var run protocol.ExecutionRunResult
+	e.mustCall(protocol.MethodExecutionRun, protocol.ExecutionRunParams{NotebookPath: e.nb, CellID: "calc", Code: "big = 41", Origin: "human"}, &run)
+	if st := e.waitState(run.ExecutionID, 60*time.Second); st.Status != protocol.StatusOK {
+		t.Fatalf("run: %+v", st)
+	}
+	if err := e.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	e.cmd.Wait()
+	if err := syscall.Kill(k.PID, 0); err != nil {
+		t.Fatalf("kernel %d died with the sidecar: %v", k.PID, err)
+	}
+
+	// A new sidecar for the same workspace (same cwd, same runtime dir).
+	e2 := restartServe(t, e)
+	e2.initialize()
+	var st *protocol.KernelInfo
+	e2.mustCall(protocol.MethodKernelStatus, protocol.NotebookParams{NotebookPath: e.nb}, &st)
+	if st == nil || st.PID != k.PID {
+		t.Fatalf("kernel not re-attached: %+v (want pid %d)", st, k.PID)
+	}
+	args, _ := json.Marshal(map[string]any{"notebook_path": e.nb, "code_override": "big + 1", "timeout_s": 60})
+	var res protocol.ToolInvokeResult
+	e2.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "run_cell", Arguments: args}, &res)
+	if res.IsError || !strings.Contains(res.Content, `"llm_summary":"42"`) {
+		t.Errorf("variables after re-attach: %+v", res)
+	}
+}
+
+// restartServe starts another `serve` in the same workspace and runtime dir as e.
+func restartServe(t *testing.T, e *extension) *extension {
+	t.Helper()
+	cmd := exec.Command(testenv.Binary(t), "serve")
+	cmd.Dir = e.ws
+	cmd.Env = e.cmd.Env
+	cmd.Stderr = &testLog{t: t}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e2 := &extension{t: t, cmd: cmd, stdin: stdin, ws: e.ws, nb: e.nb, changed: make(chan struct{}, 1000)}
+	e2.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), e2)
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	return e2
+}

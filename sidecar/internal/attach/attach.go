@@ -63,6 +63,10 @@ func Dir() (string, error) {
 	return dir, nil
 }
 
+// Key is a short stable name for a folder (its path hashed), used to name
+// per-workspace files in Dir.
+func Key(root string) string { return key(root) }
+
 func key(root string) string {
 	h := sha256.Sum256([]byte(root))
 	return hex.EncodeToString(h[:])[:16]
