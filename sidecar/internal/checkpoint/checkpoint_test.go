@@ -213,6 +213,23 @@ func TestIncrementalWritesNoUnchangedBlob(t *testing.T) {
 	if digest(viaGlobals, "small") == digest(after, "small") || viaGlobals.Reused != 0 {
 		t.Errorf("globals() write missed: reused %d", viaGlobals.Reused)
 	}
+	// Harmless magics keep the mirror; %time runs a statement we cannot see.
+	k.Run("%matplotlib inline\n!true")
+	calm, err := st.Save(ctx, k.Runner(), "cp3", checkpoint.SaveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calm.Written != 0 || calm.Reused != len(calm.Manifest.Variables)-countAliases(calm) {
+		t.Errorf("after a harmless magic: written %d reused %d\n%+v\n%+v", calm.Written, calm.Reused, viaGlobals.Manifest.Variables, calm.Manifest.Variables)
+	}
+	k.Run("%time small = 5")
+	timed, err := st.Save(ctx, k.Runner(), "cp3", checkpoint.SaveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if digest(timed, "small") == digest(calm, "small") {
+		t.Errorf("a %%time cell that rebinds small was missed")
+	}
 	k.Run("small = 2")
 	k.Run("del inner, view_src, view, bag, inner2")
 	k.Restart()
@@ -292,4 +309,14 @@ func TestSaveSelectedNames(t *testing.T) {
 	if len(res.Manifest.Failed) != 1 || res.Manifest.Failed[0].String() != "nope (): not defined in the kernel" {
 		t.Errorf("failed %+v", res.Manifest.Failed)
 	}
+}
+
+func countAliases(r *checkpoint.SaveResult) int {
+	n := 0
+	for _, v := range r.Manifest.Variables {
+		if v.AliasOf != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -25,7 +25,7 @@ import types
 MAGIC = b"MCPBLOB1"
 END = b"MCPBEND1"
 SERIALIZERS = {0: "pickle", 1: "dill"}
-SKIP_NAMES = {"In", "Out", "_", "__", "___", "exit", "quit", "get_ipython", "_oh", "_dh", "_ih", "_ii", "_iii"}
+SKIP_NAMES = {"In", "Out", "_", "__", "___", "exit", "quit", "get_ipython", "_oh", "_dh", "_ih", "_ii", "_iii", "_exit_code"}
 MIRROR_KEY = "_mcp_jupyter_checkpoint_mirror"
 CHUNK = 1 << 22
 
@@ -228,6 +228,32 @@ def _reaches(value, touched_ids):
 _NAMESPACE_WRITERS = {"globals", "locals", "vars", "exec", "eval", "setattr", "delattr", "get_ipython", "__import__"}
 
 
+# Magics that run no Python code of the cell (so cannot bind variables
+# unseen); shell escapes (!cmd) are harmless too. Others (%run, %time stmt,
+# %store -r, %%capture, ...) count as touching everything.
+_SAFE_MAGICS = {"matplotlib", "config", "pip", "conda", "cd", "pwd", "who", "whos", "ls", "env", "load_ext",
+                "autoreload", "aimport", "precision", "pdoc", "pinfo", "pinfo2", "psource", "history"}
+
+
+def _harmless_ipython_calls(tree):
+    import ast
+
+    ok = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        recv = node.func.value
+        if not (isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "get_ipython"):
+            continue
+        attr = node.func.attr
+        first = node.args[0] if node.args else None
+        if attr in ("system", "getoutput") or (
+            attr in ("run_line_magic", "run_cell_magic") and isinstance(first, ast.Constant) and first.value in _SAFE_MAGICS
+        ):
+            ok.add(id(recv.func))
+    return ok
+
+
 def _install_mirror(ip, ns):
     # Kept on the shell object, not in the user namespace; a restart drops it.
     if getattr(ip, MIRROR_KEY, None) is not None:
@@ -239,10 +265,11 @@ def _install_mirror(ip, ns):
         try:
             src = result.info.raw_cell or ""
             tree = ast.parse(ip.transform_cell(src))
+            harmless = _harmless_ipython_calls(tree)
             for node in ast.walk(tree):
                 if isinstance(node, ast.Name):
                     mirror["touched"].add(node.id)
-                    if node.id in _NAMESPACE_WRITERS:
+                    if node.id in _NAMESPACE_WRITERS and id(node) not in harmless:
                         mirror["touched"].add("*")
                 elif isinstance(node, ast.Attribute) and node.attr == "__dict__":
                     mirror["touched"].add("*")

@@ -13,7 +13,7 @@ import sys
 _TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
 _TYPE_MODULE = type.__dict__["__module__"].__get__
 
-SKIP = {"In", "Out", "exit", "quit", "get_ipython"}
+SKIP = {"In", "Out", "exit", "quit", "get_ipython", "_exit_code"}
 _IPY_NAME = re.compile(r"^_(i+|i\d+|\d+|oh|dh|ih|_*)$")
 
 SCALARS = (int, float, complex, bool, type(None))
