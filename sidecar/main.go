@@ -44,7 +44,9 @@ func run(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io.Wr
 const usage = `usage: mcp-jupyter <command> [flags]
 
 commands:
-  serve      JSON-RPC sidecar for the VS Code extension (stdio)
+  serve      JSON-RPC sidecar for the VS Code extension (stdio); opens the attach
+             socket for mcp and re-attaches kernels a crashed sidecar left
+             flags: --no-attach, --runtime-dir DIR|none
   mcp        MCP server over stdio (attaches to the workspace's sidecar when one runs)
              flags: --standalone (headless, never attach), --http 127.0.0.1:PORT
              (streamable HTTP; token from $MCP_JUPYTER_TOKEN or generated), --workspace DIR
