@@ -33,7 +33,7 @@
 // variable bound to the same object, named a container holding it or holding
 // a member of it, named a numpy view of it, or called a notebook function
 // whose code names it; after a cell using globals(), exec, eval, setattr or
-// an IPython magic nothing counts as unchanged. A blob whose content already exists is never
+// a magic that runs code (%run, %time stmt, ...) nothing counts as unchanged. A blob whose content already exists is never
 // rewritten. Changes made only through memory shared in other ways (a
 // DataFrame built on an array without a copy, objects nested deeper, code
 // run by exec or a library keeping its own reference) are not seen: save with

@@ -279,6 +279,18 @@ func TestSmartSyncInKernel(t *testing.T) {
 	if deps[4].Error == "" {
 		t.Error("syntax error not reported")
 	}
+	magic, err := nbsync.Analyze(ctx, k.Runner(), []string{"%time total = base + 1", "%%time\nother = scaled * 2", "%run script.py", "!ls\n%matplotlib inline"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]nbsync.Deps{
+		{Defs: []string{"total"}, Uses: []string{"base"}},
+		{Defs: []string{"other"}, Uses: []string{"scaled"}},
+		{Error: "magic %run"},
+		{Defs: []string{}, Uses: []string{}},
+	}, magic); d != "" {
+		t.Errorf("magics (-want +got):\n%s", d)
+	}
 	for _, c := range cells[:4] {
 		k.Run(c.Source)
 	}

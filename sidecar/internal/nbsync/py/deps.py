@@ -9,6 +9,16 @@ import builtins
 BUILTINS = set(dir(builtins))
 
 
+# Magics that run no cell code, and magics whose argument is Python code.
+SAFE_MAGICS = {"matplotlib", "config", "pip", "conda", "cd", "pwd", "who", "whos", "ls", "env", "load_ext",
+               "autoreload", "aimport", "precision", "history"}
+CODE_MAGICS = {"time", "timeit", "prun", "capture"}
+
+
+class Unknown(Exception):
+    """The cell does something the analysis cannot follow."""
+
+
 class _Visitor(ast.NodeVisitor):
     def __init__(self):
         self.defs = set()
@@ -69,6 +79,8 @@ class _Visitor(ast.NodeVisitor):
     visit_AsyncFor = visit_For
 
     def visit_Call(self, node):
+        if self._magic(node):
+            return
         # obj.method(...) may change obj in place (df.dropna(inplace=True), lst.append).
         f = node.func
         if isinstance(f, ast.Attribute):
@@ -78,6 +90,30 @@ class _Visitor(ast.NodeVisitor):
             if isinstance(base, ast.Name):
                 self.defs.add(base.id)
         self.generic_visit(node)
+
+    def _magic(self, node):
+        """get_ipython().run_line_magic/run_cell_magic/system: analyse what they run."""
+        f = node.func
+        if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Call) and isinstance(f.value.func, ast.Name)
+                and f.value.func.id == "get_ipython"):
+            return False
+        args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+        if f.attr in ("system", "getoutput"):
+            return True
+        if f.attr in ("run_line_magic", "run_cell_magic") and args and isinstance(args[0], str):
+            name = args[0]
+            if name in SAFE_MAGICS:
+                return True
+            if name in CODE_MAGICS:
+                code = args[-1] if f.attr == "run_cell_magic" else args[1] if len(args) > 1 else None
+                if isinstance(code, str):
+                    try:
+                        self.visit(ast.parse(code))
+                        return True
+                    except SyntaxError:
+                        pass
+            raise Unknown("magic %%%s" % name)
+        return False
 
     def visit_Import(self, node):
         for a in node.names:
@@ -136,6 +172,10 @@ def analyze(args):
             out.append({"error": "line %s: %s" % (e.lineno, e.msg)})
             continue
         v = _Visitor()
-        v.visit(tree)
+        try:
+            v.visit(tree)
+        except Unknown as e:
+            out.append({"error": str(e)})
+            continue
         out.append({"defs": sorted(v.defs), "uses": sorted(v.uses - BUILTINS)})
     return {"cells": out}
