@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
@@ -198,17 +197,6 @@ func searchNotebook(ctx context.Context, c *Call, in SearchIn) (SearchOut, error
 	if in.Query == "" {
 		return SearchOut{}, fmt.Errorf("%w: query is empty", ErrBadArguments)
 	}
-	pat := in.Query
-	if !in.Regex {
-		pat = regexp.QuoteMeta(pat)
-	}
-	if !in.CaseSensitive {
-		pat = "(?i)" + pat
-	}
-	re, err := regexp.Compile(pat)
-	if err != nil {
-		return SearchOut{}, fmt.Errorf("%w: query is not a valid RE2 regular expression: %v (set regex=false for plain text)", ErrBadArguments, err)
-	}
 	if in.CellType != "" && in.CellType != notebookmodel.KindCode && in.CellType != notebookmodel.KindMarkdown && in.CellType != notebookmodel.KindRaw {
 		return SearchOut{}, fmt.Errorf("%w: cell_type %q: use code, markdown or raw", ErrBadArguments, in.CellType)
 	}
@@ -220,36 +208,27 @@ func searchNotebook(ctx context.Context, c *Call, in SearchIn) (SearchOut, error
 	if max <= 0 {
 		max = 50
 	}
-	inOutputs := in.InOutputs == nil || *in.InOutputs
-	out := SearchOut{Hits: []SearchHitOut{}}
-	add := func(cell notebookmodel.Cell, where, text string) bool {
-		for i, line := range strings.Split(text, "\n") {
-			if re.MatchString(line) {
-				if len(out.Hits) >= max {
-					out.Truncated = true
-					return false
-				}
-				if r := []rune(line); len(r) > 200 {
-					line = string(r[:200]) + "…"
-				}
-				out.Hits = append(out.Hits, SearchHitOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Where: where, Line: i + 1, Text: line})
-			}
-		}
-		return true
+	q := notebookmodel.SearchQuery{Pattern: in.Query, Regex: in.Regex, CaseSensitive: in.CaseSensitive,
+		Sources: true, Outputs: in.InOutputs == nil || *in.InOutputs, MaxHits: max + 1}
+	if in.CellType != "" {
+		q.MaxHits = 1 << 30 // filtered below: count after the filter
 	}
-	for _, cell := range ld.NB.Cells() {
-		if in.CellType != "" && cell.Type != in.CellType {
+	hits, err := ld.NB.Search(q)
+	if err != nil {
+		return SearchOut{}, fmt.Errorf("%w: %v (set regex=false for plain text)", ErrBadArguments, err)
+	}
+	out := SearchOut{Hits: []SearchHitOut{}}
+	for _, h := range hits {
+		i := h.Index
+		cell, err := ld.NB.Resolve(notebookmodel.CellRef{Index: &i})
+		if err != nil || (in.CellType != "" && cell.Type != in.CellType) {
 			continue
 		}
-		if !add(cell, "source", cell.Source) {
+		if len(out.Hits) == max {
+			out.Truncated = true
 			break
 		}
-		if inOutputs && len(cell.Outputs) > 0 {
-			text := output.StripANSI(output.Summarize(cell.Outputs, output.SummaryOptions{MaxBytes: 1 << 20, StreamHead: 1 << 20, StreamTail: 1}))
-			if !add(cell, "output", text) {
-				break
-			}
-		}
+		out.Hits = append(out.Hits, SearchHitOut{Index: h.Index, CellID: h.CellID, Type: cell.Type, Where: h.Where, Line: h.Line, Text: h.Snippet})
 	}
 	return out, nil
 }
