@@ -391,6 +391,7 @@ export class KernelController implements vscode.Disposable {
       // The agent answers its own runs' input() with submit_input.
       throw new Error(`execution ${p.executionId} was not started by the person at this editor`);
     }
+    this.inputRequests++;
     const value = await vscode.window.showInputBox({
       title: 'Input requested by the kernel',
       prompt: p.prompt || 'input()',
@@ -404,6 +405,9 @@ export class KernelController implements vscode.Disposable {
   runStatus(cell: vscode.NotebookCell): string | undefined {
     return this.statusByCell.get(cell);
   }
+
+  /** How many input() prompts were shown to the person (for tests). */
+  inputRequests = 0;
 
   /** Active runs (for tests and the status bar). */
   get activeRunCount(): number {

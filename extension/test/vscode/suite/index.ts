@@ -209,6 +209,25 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'input() in a cell the person ran asks the person',
+    async () => {
+      const edit = new vscode.WorkspaceEdit();
+      const data = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, "answer = input('name? ')\nprint('got', repr(answer))", 'python');
+      data.metadata = { id: 'ask', metadata: {} };
+      edit.set(doc.uri, [vscode.NotebookEdit.insertCells(doc.cellCount, [data])]);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const cell = cellById(doc, 'ask');
+      const asked = api.controller.inputRequests;
+      await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: cell.index, end: cell.index + 1 }], document: doc.uri });
+      await until('the input box', () => api.controller.inputRequests > asked, 60_000);
+      // Accept the (empty) input box as a person pressing Enter would.
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await until('the cell to finish', () => cell.executionSummary?.timing?.endTime && cell, 60_000);
+      assert.equal(cell.executionSummary?.success, true, outputText(cell));
+      assert.match(outputText(cell), /got ''/);
+    },
+  ],
+  [
     'a language-model tool call carries the live buffer to the sidecar',
     async () => {
       const res = await vscode.lm.invokeTool(
