@@ -24,8 +24,9 @@ K3_CODE = {
     "K3b": "import sys\nsys.stdout.write('x' * (50 * 1024 * 1024))\nsys.stdout.flush()",
     "K3c": "'x' * (50 * 1024 * 1024)",
 }
-SPIN = "while True:\n    pass"
-SETTLE_S = 0.1
+# The loop announces itself once it runs: an interrupt sent on execute_input
+# can land before the code starts, and ipykernel swallows it.
+SPIN = "print('spinning', flush=True)\nwhile True:\n    pass"
 REINTERRUPT_S = 2.0
 
 
@@ -116,11 +117,7 @@ def k4(args, out):
     try:
         for _ in range(args.n):
             msg_id = kc.execute(SPIN)
-            wait_iopub(kc, msg_id, "execute_input")
-            # execute_input goes out just before the code runs; a SIGINT landing
-            # in between is swallowed by ipykernel, so let the loop start first
-            # (the Go side does the same).
-            time.sleep(SETTLE_S)
+            wait_iopub(kc, msg_id, "stream")
             t0 = time.perf_counter()
             km.interrupt_kernel()
             while True:
@@ -128,6 +125,8 @@ def k4(args, out):
                     reply = wait_reply(kc, msg_id, timeout=REINTERRUPT_S)
                     break
                 except Empty:
+                    if time.perf_counter() - t0 > 60:
+                        raise SystemExit(f"no reply 60 s after the interrupt ({retries} re-sent)")
                     retries += 1
                     km.interrupt_kernel()
             t1 = time.perf_counter()
@@ -167,7 +166,7 @@ def k5(args, out):
         km.restart_kernel = lambda *a, **kw: None  # observe only; do not relaunch
         km.start_restarter()
         msg_id = kc.execute(SPIN)
-        wait_iopub(kc, msg_id, "execute_input")
+        wait_iopub(kc, msg_id, "stream")
         t0 = time.perf_counter()
         os.kill(km.provisioner.process.pid, signal.SIGKILL)
         guard = loop.call_later(30, loop.stop)

@@ -22,6 +22,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,8 +58,8 @@ var k3Code = map[string]string{
 var k3Want = map[string]int{"K3a": 588890, "K3b": 50 << 20, "K3c": 50<<20 + 2}
 
 const (
-	spin         = "while True:\n    pass"
-	settle       = 100 * time.Millisecond // see reference.py: let the loop start before SIGINT
+	// The loop announces itself once it runs (see reference.py).
+	spin         = "print('spinning', flush=True)\nwhile True:\n    pass"
 	reinterrupt  = 2 * time.Second
 	benchTimeout = 20 * time.Minute
 )
@@ -440,14 +441,16 @@ func k3(ctx context.Context, spec kernel.LaunchSpec, opts kernel.Options, id str
 	return nil
 }
 
-// startSpin starts `while True: pass` and returns once the kernel announced
-// execute_input; done receives Execute's outcome.
-func startSpin(ctx context.Context, k *kernel.Local) (done chan spinResult, err error) {
+// startSpin starts the spin loop and returns once its first output arrived
+// (the loop is running); done receives Execute's outcome.
+func startSpin(ctx context.Context, k *kernel.Local) (done chan spinResult, seen *trace, err error) {
 	started := make(chan struct{}, 1)
 	done = make(chan spinResult, 1)
+	seen = &trace{}
 	go func() {
 		rep, err := k.Execute(ctx, kernel.ExecuteRequest{Code: spin, StoreHistory: true}, kernel.Handlers{OnIOPub: func(m kernel.Message) {
-			if m.Header.MsgType == "execute_input" {
+			seen.add(m)
+			if m.Header.MsgType == "stream" {
 				select {
 				case started <- struct{}{}:
 				default:
@@ -458,13 +461,44 @@ func startSpin(ctx context.Context, k *kernel.Local) (done chan spinResult, err 
 	}()
 	select {
 	case <-started:
-		return done, nil
+		return done, seen, nil
 	case r := <-done:
-		return nil, fmt.Errorf("spin ended before it started: %+v %v", r.rep, r.err)
+		return nil, nil, fmt.Errorf("spin ended before it started: %+v %v", r.rep, r.err)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 }
+
+// trace records the iopub messages of one execution, to say where a stuck
+// execution stopped.
+type trace struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (t *trace) add(m kernel.Message) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	name := m.Header.MsgType
+	if name == "status" {
+		var c struct {
+			State string `json:"execution_state"`
+		}
+		json.Unmarshal(m.Content, &c)
+		name += ":" + c.State
+	}
+	t.types = append(t.types, name)
+}
+
+func (t *trace) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.types, ",")
+}
+
+// stuckAfter bounds how long one interrupted or killed execution may take to
+// return before the benchmark gives up and says what it saw.
+const stuckAfter = time.Minute
 
 type spinResult struct {
 	rep *kernel.ExecuteReply
@@ -479,11 +513,10 @@ func k4(ctx context.Context, spec kernel.LaunchSpec, opts kernel.Options, n int,
 	defer shutdown(k)
 	retries := 0
 	for range n {
-		done, err := startSpin(ctx, k)
+		done, seen, err := startSpin(ctx, k)
 		if err != nil {
 			return err
 		}
-		time.Sleep(settle)
 		t0 := time.Now()
 		if err := k.Interrupt(ctx); err != nil {
 			return err
@@ -495,6 +528,10 @@ func k4(ctx context.Context, spec kernel.LaunchSpec, opts kernel.Options, n int,
 			case r = <-done:
 				break wait
 			case <-time.After(reinterrupt):
+				if time.Since(t0) > stuckAfter {
+					return fmt.Errorf("interrupt: Execute did not return %s after the interrupt (%d re-sent); kernel status %s; iopub seen: %s",
+						stuckAfter, retries, k.Status(), seen)
+				}
 				retries++
 				if err := k.Interrupt(ctx); err != nil {
 					return err
@@ -520,7 +557,7 @@ func k5(ctx context.Context, spec kernel.LaunchSpec, opts kernel.Options, n int,
 		if err != nil {
 			return err
 		}
-		done, err := startSpin(ctx, k)
+		done, seen, err := startSpin(ctx, k)
 		if err != nil {
 			shutdown(k)
 			return err
@@ -530,7 +567,12 @@ func k5(ctx context.Context, spec kernel.LaunchSpec, opts kernel.Options, n int,
 			shutdown(k)
 			return err
 		}
-		r := <-done
+		var r spinResult
+		select {
+		case r = <-done:
+		case <-time.After(stuckAfter):
+			return fmt.Errorf("after SIGKILL: Execute did not return within %s; kernel status %s; iopub seen: %s", stuckAfter, k.Status(), seen)
+		}
 		d := since(t0)
 		shutdown(k)
 		if !errors.Is(r.err, kernel.ErrKernelDead) {
