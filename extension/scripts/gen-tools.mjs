@@ -17,7 +17,7 @@ const bin = args.find((a) => !a.startsWith('--')) ?? path.join(root, 'bin', 'mcp
 export const prefix = 'mcpjupyter_';
 
 export async function listTools(binary, cwd = root) {
-  const child = spawn(binary, ['mcp'], { cwd, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, MCP_JUPYTER_WORKSPACE: cwd } });
+  const child = spawn(binary, ['mcp', '--standalone', '--workspace', cwd], { cwd, stdio: ['pipe', 'pipe', 'ignore'] });
   const rl = readline.createInterface({ input: child.stdout });
   const waiting = new Map();
   rl.on('line', (line) => {

@@ -17,6 +17,8 @@ import { ApplyEditParams, InitializeResult, Methods, PROTOCOL_HASH } from './wir
 /** What the extension exports (used by the integration tests). */
 export interface Api {
   activationMs: number;
+  /** The checked sidecar binary. */
+  sidecarBinary: () => Promise<string>;
   editor: NotebookEditor;
   sidecar: SidecarClient;
   controller: KernelController;
@@ -158,7 +160,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, editor, sidecar, controller, tools, sync, picker };
+  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker };
 }
 
 export async function deactivate(): Promise<void> {

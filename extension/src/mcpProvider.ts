@@ -2,10 +2,8 @@
 // VS Code's own MCP clients share this window's kernels and buffers. The API
 // arrived in VS Code 1.101; older hosts skip it.
 
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SidecarClient } from './sidecar/client';
-import type { InitializeResult } from './wire';
 
 export const McpProviderId = 'mcp-jupyter.mcpServer';
 
@@ -21,6 +19,16 @@ interface McpApi {
 }
 
 type StdioCtor = new (label: string, command: string, args?: string[], env?: Record<string, string>, version?: string) => unknown;
+
+/**
+ * `mcp-jupyter mcp --workspace <first folder>` finds this window's sidecar
+ * through the attach registry (keyed by workspace) and bridges to it, so its
+ * tools see the live buffers and share the kernels.
+ */
+export function mcpArgs(): string[] {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return folder ? ['mcp', '--workspace', folder] : ['mcp'];
+}
 
 export function registerMcpProvider(
   sidecar: SidecarClient,
@@ -40,12 +48,7 @@ export function registerMcpProvider(
     onDidChangeMcpServerDefinitions: changed.event,
     provideMcpServerDefinitions: async () => {
       const bin = await binary();
-      const init = sidecar.initializeResult as InitializeResult | undefined;
-      const env: Record<string, string> = {};
-      if (init?.attachSocket) env.MCP_JUPYTER_ATTACH = init.attachSocket;
-      const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-      if (folders.length) env.MCP_JUPYTER_WORKSPACE = folders.join(path.delimiter);
-      return [new Stdio('MCP Jupyter', bin, ['mcp'], env, version)];
+      return [new Stdio('MCP Jupyter', bin, mcpArgs(), {}, version)];
     },
     resolveMcpServerDefinition: async (def: unknown) => {
       // Attach needs the window's sidecar: make sure it runs before VS Code launches the server.

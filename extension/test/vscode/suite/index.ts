@@ -4,10 +4,13 @@
 // $MCP_JUPYTER_TEST_RESULTS for the runner (run.ts) to report.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as readline from 'node:readline';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Api } from '../../../src/extension';
+import { mcpArgs } from '../../../src/mcpProvider';
 
 const ExtensionId = 'mcp-jupyter.mcp-jupyter';
 const results = process.env.MCP_JUPYTER_TEST_RESULTS ?? '';
@@ -65,6 +68,45 @@ function cellById(doc: vscode.NotebookDocument, id: string): vscode.NotebookCell
   const c = doc.getCells().find((c) => (c.metadata as { id?: string }).id === id);
   assert.ok(c, `cell ${id} not found`);
   return c;
+}
+
+
+/** A minimal MCP stdio client (newline-delimited JSON-RPC), enough for tools/call. */
+async function mcpCall(command: string, args: string[], tool: string, toolArgs: unknown): Promise<string> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const rl = readline.createInterface({ input: child.stdout });
+  const waiting = new Map<number, (msg: { result?: unknown; error?: unknown }) => void>();
+  rl.on('line', (line) => {
+    try {
+      const msg = JSON.parse(line) as { id?: number; result?: unknown; error?: unknown };
+      if (typeof msg.id === 'number') waiting.get(msg.id)?.(msg);
+    } catch {
+      // not a protocol line
+    }
+  });
+  let id = 0;
+  const call = (method: string, params: unknown) =>
+    new Promise<unknown>((resolve, reject) => {
+      const my = ++id;
+      const timer = setTimeout(() => reject(new Error(`${method}: no answer in 60 s; stderr: ${stderr}`)), 60_000);
+      waiting.set(my, (msg) => {
+        clearTimeout(timer);
+        if (msg.error) reject(new Error(`${method}: ${JSON.stringify(msg.error)}`));
+        else resolve(msg.result);
+      });
+      child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: my, method, params }) + '\n');
+    });
+  try {
+    await call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'vscode-test', version: '1' } });
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+    const res = (await call('tools/call', { name: tool, arguments: toolArgs })) as { content?: { type: string; text?: string }[] };
+    return (res.content ?? []).map((c) => c.text ?? '').join('');
+  } finally {
+    child.stdin.end();
+    child.kill();
+  }
 }
 
 let api: Api;
@@ -238,6 +280,16 @@ const tests: [string, () => Promise<void>][] = [
       assert.match(text, /UNSAVED_EDIT/, `the outline shows the unsaved buffer: ${text.slice(0, 2000)}`);
       assert.match(text, /loop/, 'the outline has the cell only the buffer has');
       assert.equal(api.tools.lastInvocation?.snapshotVersion, doc.version);
+    },
+  ],
+  [
+    'the registered MCP server command attaches to this window (live buffer, same kernel)',
+    async () => {
+      const bin = await api.sidecarBinary();
+      const args = mcpArgs();
+      assert.deepEqual(args, ['mcp', '--workspace', workspace]);
+      const text = await mcpCall(bin, args, 'get_notebook_outline', { notebook_path: doc.uri.fsPath });
+      assert.match(text, /UNSAVED_EDIT/, `an attached MCP client sees the unsaved buffer: ${text.slice(0, 1500)}`);
     },
   ],
   [
