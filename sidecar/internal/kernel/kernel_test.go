@@ -104,6 +104,7 @@ func execute(t testing.TB, k kernel.Conn, code string) (*kernel.ExecuteReply, *c
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	k := startKernel(t, ipykernelSpec(t), testOptions(t))
 	if got := k.Info().LanguageInfo.Name; got != "python" {
 		t.Errorf("language = %q, want python", got)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestLargeOutputsCounted(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	s := start(t, m, spec, filepath.Join(spec.Dir, "big.ipynb"))
 

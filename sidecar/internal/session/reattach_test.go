@@ -14,6 +14,7 @@ import (
 )
 
 func TestReattachAfterSidecarRestart(t *testing.T) {
+	t.Parallel()
 	m1, spec := newManager(t)
 	keep := filepath.Join(spec.Dir, "keep.ipynb")
 	gone := filepath.Join(spec.Dir, "gone.ipynb")

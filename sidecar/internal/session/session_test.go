@@ -82,6 +82,7 @@ func stdoutOf(t *testing.T, e *session.Execution) string {
 }
 
 func TestQueueOrderHumanAndAgent(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	nb := filepath.Join(spec.Dir, "a.ipynb")
 	s := start(t, m, spec, nb)
@@ -154,6 +155,7 @@ func TestQueueOrderHumanAndAgent(t *testing.T) {
 }
 
 func TestLongPollRead(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	s := start(t, m, spec, filepath.Join(spec.Dir, "b.ipynb"))
 	e, _ := s.Submit(session.Request{Code: "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)\n'end'"})
@@ -203,6 +205,7 @@ func TestLongPollRead(t *testing.T) {
 }
 
 func TestDeadKernelPropagates(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	nb := filepath.Join(spec.Dir, "c.ipynb")
 	s := start(t, m, spec, nb)
@@ -240,6 +243,7 @@ func TestDeadKernelPropagates(t *testing.T) {
 }
 
 func TestInputCancelInternal(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	s := start(t, m, spec, filepath.Join(spec.Dir, "d.ipynb"))
 	inputs := make(chan session.Event, 4)
@@ -310,6 +314,7 @@ func TestInputCancelInternal(t *testing.T) {
 }
 
 func TestStopAndTimeout(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	nb := filepath.Join(spec.Dir, "e.ipynb")
 	s := start(t, m, spec, nb)
@@ -339,6 +344,7 @@ func TestStopAndTimeout(t *testing.T) {
 }
 
 func TestInputTimeout(t *testing.T) {
+	t.Parallel()
 	m, spec := newManager(t)
 	s := start(t, m, spec, filepath.Join(spec.Dir, "in.ipynb"))
 	e, _ := s.Submit(session.Request{Code: "input('never answered: ')", AllowStdin: true, InputTimeout: 500 * time.Millisecond})
