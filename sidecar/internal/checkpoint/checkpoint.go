@@ -328,6 +328,10 @@ type LoadResult struct {
 	Manifest Manifest
 	Loaded   []string
 	Failed   []Failure // blobs that verified but could not be unpickled (e.g. a module missing)
+	// Timings (seconds) of the kernel's phases: read_verify (read + SHA-256 of
+	// every blob), import_wait (value modules still importing after that),
+	// unpickle.
+	Timings map[string]float64
 }
 
 // Load verifies name and restores its variables into the kernel.
@@ -337,8 +341,9 @@ func (s *Store) Load(ctx context.Context, run kernelpy.Runner, name string) (*Lo
 		return nil, err
 	}
 	var res struct {
-		Loaded []string  `json:"loaded"`
-		Failed []Failure `json:"failed"`
+		Loaded  []string           `json:"loaded"`
+		Failed  []Failure          `json:"failed"`
+		Timings map[string]float64 `json:"timings"`
 	}
 	args := map[string]any{"blob_dir": s.blobDir(), "variables": m.Variables}
 	if err := module.Call(ctx, run, "load", args, &res); err != nil {
@@ -348,7 +353,7 @@ func (s *Store) Load(ctx context.Context, run kernelpy.Runner, name string) (*Lo
 		}
 		return nil, fmt.Errorf("load checkpoint %q: %w", name, err)
 	}
-	return &LoadResult{Manifest: *m, Loaded: res.Loaded, Failed: res.Failed}, nil
+	return &LoadResult{Manifest: *m, Loaded: res.Loaded, Failed: res.Failed, Timings: res.Timings}, nil
 }
 
 // Info describes one checkpoint for listing.

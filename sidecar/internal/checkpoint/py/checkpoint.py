@@ -482,13 +482,21 @@ def load(args):
         top = (e.get("type") or "").split(".")[0]
         if "." in (e.get("type") or "") and top not in ("__main__", "builtins") and top not in sys.modules:
             mods.add(top)
+    import time
+
+    t0 = time.perf_counter()
     pre = threading.Thread(target=_preimport, args=(sorted(mods),), daemon=True)
     pre.start()
     try:
         staged = _stage(store, entries)
+        t1 = time.perf_counter()
     finally:
         pre.join()
-    return _load_rest(ip, ns, entries, staged)
+    t2 = time.perf_counter()
+    res = _load_rest(ip, ns, entries, staged)
+    t3 = time.perf_counter()
+    res["timings"] = {"read_verify": t1 - t0, "import_wait": t2 - t1, "unpickle": t3 - t2}
+    return res
 
 
 def _stage_one(store, e):
