@@ -49,6 +49,11 @@ function toMs(v: string | number | null | undefined): number | undefined {
   return undefined;
 }
 
+/** Output calls fail once the notebook is closed; nothing is left to show then. */
+function quiet(p: Thenable<void>): void {
+  p.then(undefined, () => undefined);
+}
+
 export function toCellOutput(out: NbOutput): vscode.NotebookCellOutput {
   const mapped = mapOutput(out);
   return new vscode.NotebookCellOutput(
@@ -136,7 +141,14 @@ export class KernelController implements vscode.Disposable {
     const runs: Run[] = [];
     for (const cell of cells) {
       if (cell.kind !== vscode.NotebookCellKind.Code) continue;
-      const exec = this.controller.createNotebookCellExecution(cell);
+      let exec: vscode.NotebookCellExecution;
+      try {
+        exec = this.controller.createNotebookCellExecution(cell);
+      } catch (err) {
+        // E.g. an agent's run of this cell is still showing: skip it, run the others.
+        this.log.warn(`cell ${cell.index} not run: ${(err as Error).message}`);
+        continue;
+      }
       runs.push({
         id: '',
         notebookPath: notebook.uri.fsPath,
@@ -288,7 +300,7 @@ export class KernelController implements vscode.Disposable {
     if (run.started || !run.exec) return;
     run.started = true;
     run.exec.start(at ?? Date.now());
-    void run.exec.clearOutput();
+    quiet(run.exec.clearOutput());
   }
 
   private applyState(run: Run, s: ExecutionStateParams): void {
@@ -329,18 +341,18 @@ export class KernelController implements vscode.Disposable {
       case 'append': {
         const out = toCellOutput(run.outputs.outputs[change.index]);
         run.rendered[change.index] = out;
-        void exec.appendOutput(out);
+        quiet(exec.appendOutput(out));
         break;
       }
       case 'update': {
         const target = run.rendered[change.index];
         const out = toCellOutput(run.outputs.outputs[change.index]);
-        if (target) void exec.replaceOutputItems(out.items, target);
+        if (target) quiet(exec.replaceOutputItems(out.items, target));
         break;
       }
       case 'clear':
         run.rendered = [];
-        void exec.clearOutput();
+        quiet(exec.clearOutput());
         break;
       case 'none':
         this.log.debug(`output op ignored for ${run.id}: ${change.reason}`);
@@ -354,7 +366,7 @@ export class KernelController implements vscode.Disposable {
     if (change.type === 'append') {
       const o = toCellOutput(out);
       run.rendered[change.index] = o;
-      void run.exec.appendOutput(o);
+      quiet(run.exec.appendOutput(o));
     }
   }
 
