@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,6 +162,15 @@ func (k *Local) launchOnce(ctx context.Context) (*incarnation, error) {
 	argv := substitute(k.spec.Argv, k.connPath, k.spec.ResourceDir)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = k.spec.Env
+	if k.ownRuntime {
+		// No runtime dir was given, so nobody could re-attach to this kernel
+		// after we are gone: have ipykernel exit with its parent.
+		env := cmd.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		cmd.Env = append(env[:len(env):len(env)], "JPY_PARENT_PID="+strconv.Itoa(os.Getpid()))
+	}
 	cmd.Dir = k.spec.Dir
 	// Own process group: interrupt and kill reach the kernel's children too,
 	// and a Ctrl-C in our terminal does not reach the kernel.

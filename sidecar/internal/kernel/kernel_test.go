@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -139,5 +140,27 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if k.Status() != kernel.StatusIdle {
 		t.Errorf("status = %s, want idle", k.Status())
+	}
+}
+
+func TestDiesWithParentUnlessRuntimeDir(t *testing.T) {
+	t.Parallel()
+	environ := func(k *kernel.Local) string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", k.PID()))
+		if err != nil {
+			t.Skipf("no /proc: %v", err)
+		}
+		return string(b)
+	}
+	want := fmt.Sprintf("JPY_PARENT_PID=%d", os.Getpid())
+	opts := testOptions(t)
+	opts.RuntimeDir = ""
+	k := startKernel(t, ipykernelSpec(t), opts)
+	if !strings.Contains(environ(k), want) {
+		t.Errorf("kernel without a runtime dir lacks %s: it would outlive us with no way back", want)
+	}
+	k2 := startKernel(t, ipykernelSpec(t), testOptions(t))
+	if strings.Contains(environ(k2), "JPY_PARENT_PID") {
+		t.Error("kernel with a runtime dir is tied to our process: it could not be re-attached")
 	}
 }

@@ -39,7 +39,10 @@ type LaunchSpec struct {
 // Options tune Start. Zero values get sensible defaults.
 type Options struct {
 	Logger *slog.Logger
-	// RuntimeDir holds connection files (created 0700). Default: a temp dir.
+	// RuntimeDir holds connection files and kernel records (created 0700).
+	// With it set, kernels outlive this process and can be re-attached
+	// (Attach); without it a temp dir is used and the kernel is told to exit
+	// with its parent (JPY_PARENT_PID).
 	RuntimeDir string
 	// Transport is "tcp" (default) or "ipc".
 	Transport string
