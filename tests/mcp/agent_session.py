@@ -121,6 +121,20 @@ async def main():
             final, _ = await stream_until_done(session, nb, long_task["task_id"], timeout=30)
             check(final["status"] == "error" and "KeyboardInterrupt" in final["error"], f"interrupt: {final}")
 
+            # Abandoning a blocking run_cell (here: the client's read timeout) sends
+            # notifications/cancelled, which interrupts the kernel: the next run is not stuck.
+            try:
+                await session.call_tool("run_cell", {"notebook_path": nb, "code_override": "import time\ntime.sleep(300)", "timeout_s": 300},
+                                        read_timeout_seconds=3)
+                raise AssertionError("run_cell of sleep(300) returned within 3 s")
+            except AssertionError:
+                raise
+            except Exception:
+                pass
+            t0 = time.time()
+            after = await call(session, "run_cell", {"notebook_path": nb, "code_override": "'after cancel'", "timeout_s": 60})
+            check(after["status"] == "ok" and time.time() - t0 < 30, f"kernel still busy after cancellation: {after}")
+
             # A PNG image (matplotlib) with progress notifications.
             progress = []
 
