@@ -551,3 +551,26 @@ func TestExecuteDuringRestartWaits(t *testing.T) {
 		t.Errorf("ran on the old kernel or failed: %+v", r)
 	}
 }
+
+func TestStopOnErrorAborts(t *testing.T) {
+	t.Parallel()
+	k := startKernel(t, ipykernelSpec(t), testOptions(t))
+	first := runUntilBusy(t, k, kernel.ExecuteRequest{Code: "import time\ntime.sleep(1)\n1/0", StopOnError: true, StoreHistory: true})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := &collector{}
+	r2, err := k.Execute(ctx, kernel.ExecuteRequest{Code: "print('must not run')", StoreHistory: true}, kernel.Handlers{OnIOPub: c.add})
+	if err != nil {
+		t.Fatalf("queued request: %v (an aborted request must still end)", err)
+	}
+	r1 := <-first
+	if r1.err != nil || r1.reply.Status != "error" {
+		t.Fatalf("first: %+v %v", r1.reply, r1.err)
+	}
+	if r2.Status != "aborted" || c.stdout() != "" {
+		t.Errorf("second: %+v stdout %q, want aborted without running", r2, c.stdout())
+	}
+	if r, _ := execute(t, k, "'fine'"); r.Status != "ok" {
+		t.Errorf("after abort: %+v", r)
+	}
+}
