@@ -281,6 +281,18 @@ func TestServeProtocolBasics(t *testing.T) {
 	if !res.IsError || !strings.Contains(res.Content, "outline") {
 		t.Errorf("bad tool call: %+v", res)
 	}
+	// shutdown is answered, then the sidecar exits on its own (stdin still open).
+	e.mustCall(protocol.MethodShutdown, protocol.ShutdownParams{}, nil)
+	exited := make(chan error, 1)
+	go func() { exited <- e.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after shutdown: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Error("sidecar still running 60 s after shutdown")
+	}
 }
 
 // TestAttach: `mcp-jupyter mcp` in the workspace joins the running sidecar and
