@@ -73,13 +73,24 @@ requireFile(path.join(root, 'extension', 'dist', 'extension.js'), 'run npm run b
 if (args[0] === '--all') {
   const version = process.env.VERSION || gitVersion();
   const ldflags = `-s -w -X github.com/mcp-jupyter/mcp-jupyter/sidecar.Version=${version}`;
+  const failed = [];
   for (const [target, [goos, goarch]] of Object.entries(targets)) {
     const exe = goos === 'windows' ? 'mcp-jupyter.exe' : 'mcp-jupyter';
     const bin = path.join(root, '.cache', 'sidecar', target, exe);
-    run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', bin, './sidecar/cmd/mcp-jupyter'], {
-      env: { ...process.env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch },
-    });
-    packageTarget(target, bin);
+    // One target's failure (e.g. code that does not build for Windows) must not hide the others.
+    try {
+      run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', bin, './sidecar/cmd/mcp-jupyter'], {
+        env: { ...process.env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch },
+      });
+      packageTarget(target, bin);
+    } catch (err) {
+      console.error(`${target}: ${err.message.split('\n')[0]}`);
+      failed.push(target);
+    }
+  }
+  if (failed.length) {
+    console.error(`VSIX not built for: ${failed.join(', ')}`);
+    process.exit(1);
   }
 } else {
   const [goos = process.env.GOOS, goarch = process.env.GOARCH] = args;
