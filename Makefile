@@ -17,7 +17,7 @@ VENV     := .venv
 VENV_OK  := $(VENV)/.requirements.stamp
 GO_SRC   := $(shell find sidecar protocol notebookmodel internal -name '*.go' -o -name '*.py' 2>/dev/null) go.mod go.sum
 
-.PHONY: all sidecar wasm extension vsix vsix-all venv test test-go test-node test-vscode bench fuzz generate clean
+.PHONY: all sidecar wasm extension vsix vsix-all venv test test-go test-node test-inspector test-vscode bench fuzz generate clean
 
 all: sidecar wasm extension vsix
 
@@ -65,7 +65,7 @@ export MCP_JUPYTER_REQUIRE_VENV := 1
 export MCP_JUPYTER_REQUIRE_BWRAP := 1
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-test: venv all test-go test-node test-vscode
+test: venv all test-go test-node test-inspector test-vscode
 
 test-go: venv
 	$(GO) vet ./...
@@ -73,6 +73,10 @@ test-go: venv
 
 test-node: node_modules/.package-lock.json
 	$(NPM) run --silent test:unit
+
+# A third real MCP client: the MCP Inspector CLI (Node 24 and the Inspector from npm, cached in .cache/).
+test-inspector: sidecar
+	MCP_JUPYTER_BIN=$(abspath $(BIN)) ./tests/mcp/inspector_smoke.sh
 
 test-vscode: node_modules/.package-lock.json
 	$(NPM) run --silent test:vscode
