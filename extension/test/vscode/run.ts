@@ -44,6 +44,55 @@ function chromiumPath(): string {
   return need(p, 'Chromium (apt-get install chromium, or set CHROMIUM_PATH)');
 }
 
+/**
+ * Ends processes left running in a test workspace (kernels whose working
+ * directory is the workspace): the test started them, and a sidecar killed on
+ * purpose may leave its kernels behind. Linux only (/proc).
+ */
+async function reapWorkspace(ws: string): Promise<void> {
+  if (!fs.existsSync('/proc')) return;
+  const inWorkspace = (): { pid: number; cmd: string }[] => {
+    const found: { pid: number; cmd: string }[] = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cwd = fs.readlinkSync(path.join('/proc', entry, 'cwd'));
+        if (cwd === ws || cwd.startsWith(ws + path.sep)) {
+          const cmd = fs.readFileSync(path.join('/proc', entry, 'cmdline'), 'utf8').split('\0').join(' ').trim();
+          found.push({ pid: Number(entry), cmd });
+        }
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    return found;
+  };
+  // A sidecar that lost its editor shuts its kernels down by itself: give it time.
+  const deadline = Date.now() + 10_000;
+  let left = inWorkspace();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    left = inWorkspace();
+  }
+  if (left.length === 0) return;
+  log(`# still running 10 s after VS Code stopped, ended now: ${left.map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`).join('; ')}`);
+  for (const { pid } of left) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  for (const { pid } of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ended by SIGTERM
+    }
+  }
+}
+
 function freshWorkspace(name: string): string {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), `mcpj-${name}-`));
   for (const f of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, f), path.join(ws, f));
@@ -128,6 +177,7 @@ async function integration(entry: string): Promise<void> {
   } finally {
     await browser.close();
     await server.stop();
+    await reapWorkspace(ws);
   }
 }
 
@@ -221,6 +271,7 @@ async function ui(entry: string): Promise<void> {
     await page.screenshot({ path: shot }).catch(() => undefined);
     await browser.close();
     await server.stop();
+    await reapWorkspace(ws);
   }
   log(`# screenshot: ${path.relative(root, shot)}`);
 }

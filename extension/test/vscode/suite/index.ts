@@ -381,6 +381,21 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'the Restart Kernel command clears the kernel state',
+    async () => {
+      const edit = new vscode.WorkspaceEdit();
+      const data = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, "print('x' in globals())", 'python');
+      data.metadata = { id: 'hasx', metadata: {} };
+      edit.set(doc.uri, [vscode.NotebookEdit.insertCells(doc.cellCount, [data])]);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      await runCell(cellById(doc, 'edited'));
+      assert.equal(outputText(await runCell(cellById(doc, 'hasx'))), 'True\n');
+      await vscode.window.showNotebookDocument(doc);
+      await vscode.commands.executeCommand('mcp-jupyter.restartKernel');
+      assert.equal(outputText(await runCell(cellById(doc, 'hasx'), 180_000)), 'False\n');
+    },
+  ],
+  [
     'restarts a killed sidecar and runs again',
     async () => {
       const pid = api.sidecar.pid;
