@@ -80,7 +80,12 @@ def machine():
         pass
     cores = os.cpu_count()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{cpu}, {cores} cores, {platform.system()} {platform.release()}, {now}"
+    line = f"{cpu}, {cores} cores, {platform.system()} {platform.release()}, {now}"
+    try:
+        line += ", load average at the end %.1f / %.1f / %.1f (1 / 5 / 15 min)" % os.getloadavg()
+    except OSError:
+        pass
+    return line
 
 
 def render(rows_path, json_path, md_path):
