@@ -207,15 +207,17 @@ async function ui(entry: string): Promise<void> {
   const target = `${process.platform}-${{ x64: 'x64', arm64: 'arm64' }[process.arch as 'x64' | 'arm64'] ?? process.arch}`;
   const vsix = need(path.join(root, 'dist', `mcp-jupyter-${target}-${pkg.version}.vsix`), 'the VSIX (make vsix)');
   const ws = freshWorkspace('ui');
+  // A workspace venv for the environment picker to find (the test venv, linked in).
+  fs.symlinkSync(venvPath(), path.join(ws, '.venv'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpj-ui-'));
   const server = await startCodeServer({
     entry,
     workDir: work,
     install: [vsix],
     logFile: path.join(outDir, 'ui-code-server.log'),
-    // No sidecarPath: the binary bundled in the VSIX must work on its own.
+    // No sidecarPath: the binary bundled in the VSIX must work on its own. No
+    // default environment either: the person picks one in the status bar.
     settings: {
-      'mcp-jupyter.defaultEnvironment': venvPath(),
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       'telemetry.telemetryLevel': 'off',
@@ -248,6 +250,13 @@ async function ui(entry: string): Promise<void> {
       },
       120_000,
     );
+    // Choose the Python environment in the status bar picker: the workspace's .venv.
+    await page.locator('.statusbar-item', { hasText: 'Select Python' }).first().click({ timeout: 60_000 });
+    const envRow = page.locator('.quick-input-list .monaco-list-row', { hasText: '.venv' }).first();
+    await envRow.waitFor({ state: 'visible', timeout: 60_000 });
+    await page.screenshot({ path: path.join(outDir, 'ui-environment-picker.png') });
+    await envRow.click();
+    await page.locator('.statusbar-item', { hasText: '.venv' }).first().waitFor({ timeout: 30_000 });
     // Pick the kernel the way a person does: the kernel picker of the notebook toolbar.
     const toolbar = page.locator('.notebook-toolbar-container');
     await toolbar.locator('.action-item', { hasText: /Select Kernel|MCP Agent Kernel/ }).first().click({ timeout: 60_000 });
@@ -309,7 +318,10 @@ async function main(): Promise<void> {
 
 function finish(): void {
   if (Object.keys(metrics).length) {
-    fs.writeFileSync(path.join(outDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    // Merge: integration and ui may run separately.
+    const file = path.join(outDir, 'metrics.json');
+    const before = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, number>) : {};
+    fs.writeFileSync(file, JSON.stringify({ ...before, ...metrics }, null, 2) + '\n');
   }
   log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
