@@ -102,6 +102,8 @@ export class SidecarClient {
   /** Fired when the restart budget is spent; a person must restart it. */
   readonly onDidFail = this.failedEmitter.event;
   initializeResult: unknown;
+  /** Why the sidecar is in the failed state, for error messages. */
+  private lastFailure = '';
 
   constructor(private readonly opts: SidecarOptions) {
     this.budget = new RestartBudget(opts.maxRestarts ?? 3, opts.restartWindowMs ?? 60_000);
@@ -149,7 +151,7 @@ export class SidecarClient {
   async request<R>(method: string, params: unknown, token?: CancellationToken): Promise<R> {
     if (this.state === 'failed') {
       throw new SidecarNotRunningError(
-        'the MCP Jupyter sidecar stopped repeatedly; run "MCP Jupyter: Restart Sidecar" after checking the log',
+        `the MCP Jupyter sidecar is not running (${this.lastFailure}); fix that, then run "MCP Jupyter: Restart Sidecar"`,
       );
     }
     await this.start();
@@ -166,6 +168,7 @@ export class SidecarClient {
     } catch (err) {
       this.state = 'failed';
       const msg = err instanceof Error ? err.message : String(err);
+      this.lastFailure = msg;
       this.failedEmitter.fire(msg);
       throw err;
     }
@@ -208,8 +211,27 @@ export class SidecarClient {
     exited.catch(() => undefined);
     proc.once('exit', (code, signal) => this.handleExit(proc, conn, code, signal));
 
-    await Promise.race([spawned, exited]);
-    const init = await Promise.race([conn.sendRequest('initialize', this.opts.initializeParams()), exited]);
+    let init: unknown;
+    try {
+      await Promise.race([spawned, exited]);
+      init = await Promise.race([conn.sendRequest('initialize', this.opts.initializeParams()), exited]);
+    } catch (err) {
+      if (this.proc === proc && proc.exitCode === null && proc.signalCode === null) {
+        // Alive but unusable (e.g. a protocol mismatch): end it; restarting would fail the same way.
+        const msg = `the sidecar refused initialize: ${err instanceof Error ? err.message : String(err)}`;
+        log.error(msg);
+        this.stopping = true;
+        const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+        proc.kill('SIGTERM');
+        await gone;
+        this.stopping = false;
+        this.state = 'failed';
+        this.lastFailure = msg;
+        this.failedEmitter.fire(msg);
+        throw new SidecarNotRunningError(msg);
+      }
+      throw err;
+    }
     this.initializeResult = init;
     if (this.proc !== proc) throw new SidecarNotRunningError('the sidecar was stopped during start');
     this.state = 'running';
@@ -240,6 +262,7 @@ export class SidecarClient {
         }
       }, this.opts.restartDelayMs ?? 300);
     } else if (!expected) {
+      this.lastFailure = `it exited (code ${code}, signal ${signal}) and its restart budget is spent`;
       this.failedEmitter.fire(`the sidecar exited (code ${code}, signal ${signal}) and its restart budget is spent`);
     }
   }

@@ -90,6 +90,16 @@ describe('SidecarClient', () => {
     await c.dispose();
   });
 
+  it('stops a sidecar that refuses initialize and says why on every request', async () => {
+    const c = client('bad-init', [], 3);
+    const failed = nextEvent<string>(c.onDidFail);
+    await assert.rejects(c.start(), /refused initialize: protocol mismatch/);
+    assert.match(await failed, /protocol mismatch/);
+    assert.equal(c.pid, undefined);
+    await assert.rejects(c.request('test/echo', {}), /not running \(the sidecar refused initialize: protocol mismatch.*Restart Sidecar/);
+    await c.dispose();
+  });
+
   it('fails start with the exit status when the binary dies at once', async () => {
     const c = client('die-at-start', [], 0);
     await assert.rejects(c.start(), /exited during start \(code 3/);
