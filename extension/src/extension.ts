@@ -82,8 +82,15 @@ export function activate(context: vscode.ExtensionContext): Api {
     maxRestarts: config().get<number>('sidecar.maxRestarts', 3),
   });
   active = { sidecar };
+  let restarts = 0;
   context.subscriptions.push(
     sidecar.onDidStart(({ initialize }) => {
+      // After a crash the new sidecar may have lost track of what ran: check open notebooks of this kernel.
+      if (restarts++ > 0) {
+        for (const d of vscode.workspace.notebookDocuments) {
+          if (d.notebookType === NotebookType && d.uri.scheme === 'file' && controller.usedIn(d)) void sync.check(d.uri.fsPath);
+        }
+      }
       const init = initialize as InitializeResult;
       if (init?.protocolHash && init.protocolHash !== PROTOCOL_HASH) {
         log.warn(`protocol hash mismatch: sidecar ${init.protocolHash}, extension ${PROTOCOL_HASH}`);
@@ -138,7 +145,12 @@ export function activate(context: vscode.ExtensionContext): Api {
     vscode.commands.registerCommand('mcp-jupyter.restartKernel', async () => {
       const doc = activeNotebook();
       if (!doc) return;
-      await sidecar.request(Methods.kernelRestart, { notebookPath: doc.uri.fsPath }).catch(reportError('Restart failed'));
+      const ok = await sidecar.request(Methods.kernelRestart, { notebookPath: doc.uri.fsPath }).then(
+        () => true,
+        (err: unknown) => (reportError('Restart failed')(err), false),
+      );
+      // The variables are gone: tell the person which cells the notebook shows results of (no re-run).
+      if (ok) void sync.check(doc.uri.fsPath);
     }),
     vscode.commands.registerCommand('mcp-jupyter.interruptKernel', async () => {
       const doc = activeNotebook();

@@ -39,6 +39,38 @@ export class SyncNotifier {
       });
   }
 
+  /**
+   * Asks the sidecar whether the kernel and the live buffer diverged
+   * (detect_sync_needed) and reports it like a sync/status notification.
+   * Only detection: nothing runs until the person chooses "Sync State Now".
+   */
+  async check(notebookPath: string): Promise<SyncStatusParams | undefined> {
+    const doc = findNotebook(notebookPath);
+    try {
+      const res = await this.sidecar.request<ToolInvokeResult>(Methods.toolInvoke, {
+        name: 'detect_sync_needed',
+        arguments: { notebook_path: notebookPath },
+        snapshot: doc ? captureSnapshot(doc) : undefined,
+      });
+      if (res.isError) {
+        this.log.warn(`detect_sync_needed for ${notebookPath}: ${res.content}`);
+        return undefined;
+      }
+      const rep = (res.structured ?? {}) as { sync_needed?: boolean; reason?: string; dirty_cells?: { id?: string; cell_id?: string }[] };
+      const status: SyncStatusParams = {
+        notebookPath,
+        syncNeeded: !!rep.sync_needed,
+        reason: rep.reason ?? '',
+        dirtyCells: (rep.dirty_cells ?? []).map((c) => c.cell_id ?? c.id ?? '').filter(Boolean),
+      };
+      this.onStatus(status);
+      return status;
+    } catch (err) {
+      this.log.warn(`detect_sync_needed for ${notebookPath}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+
   async sync(notebookPath: string): Promise<void> {
     const doc = findNotebook(notebookPath);
     try {

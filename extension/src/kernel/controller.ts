@@ -76,6 +76,7 @@ export class KernelController implements vscode.Disposable {
   private readonly waitingForCell = new Map<vscode.NotebookCell, Run[]>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusByCell = new WeakMap<vscode.NotebookCell, string>();
+  private readonly used = new Set<string>();
   /** Time of the last Run Cell click and of the first output after it (for the benchmark). */
   lastRunTiming: { clickedAt: number; firstOutputAt?: number } | undefined;
 
@@ -131,6 +132,11 @@ export class KernelController implements vscode.Disposable {
     return p;
   }
 
+  /** Whether this kernel ran code for the notebook in this window. */
+  usedIn(doc: vscode.NotebookDocument): boolean {
+    return this.used.has(normalizePath(doc.uri.fsPath));
+  }
+
   /** Forget the kernel (after a stop or an environment change) so the next run starts one. */
   forgetKernel(notebookPath: string): void {
     this.kernels.delete(normalizePath(notebookPath));
@@ -172,6 +178,7 @@ export class KernelController implements vscode.Disposable {
       for (const run of runs) this.failRun(run, `Could not start the kernel: ${msg}`);
       return;
     }
+    this.used.add(normalizePath(notebook.uri.fsPath));
     // The snapshot is taken once: every cell of this click runs the code the
     // buffer held at the click, saved or not.
     const snapshot = captureSnapshot(notebook);

@@ -391,7 +391,13 @@ const tests: [string, () => Promise<void>][] = [
       await runCell(cellById(doc, 'edited'));
       assert.equal(outputText(await runCell(cellById(doc, 'hasx'))), 'True\n');
       await vscode.window.showNotebookDocument(doc);
+      const before = api.sync.lastStatus;
       await vscode.commands.executeCommand('mcp-jupyter.restartKernel');
+      // Sync Required: the notebook shows results the restarted kernel no longer has.
+      const status = await until('a sync status after the restart', () => api.sync.lastStatus !== before && api.sync.lastStatus, 60_000);
+      assert.equal(status.notebookPath, doc.uri.fsPath);
+      assert.equal(status.syncNeeded, true, JSON.stringify(status));
+      assert.ok((status.reason ?? '').length > 0, 'a reason for the person');
       assert.equal(outputText(await runCell(cellById(doc, 'hasx'), 180_000)), 'False\n');
     },
   ],
