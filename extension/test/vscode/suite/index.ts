@@ -406,6 +406,11 @@ const tests: [string, () => Promise<void>][] = [
     async () => {
       const pid = api.sidecar.pid;
       assert.ok(pid);
+      // A cell is running when the sidecar dies: it must end as failed, never be re-run.
+      const loop = cellById(doc, 'loop');
+      await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: loop.index, end: loop.index + 1 }], document: doc.uri });
+      await until('the loop to run', () => api.controller.runStatus(loop) === 'running', 60_000);
+      const loopEnd = loop.executionSummary?.timing?.endTime;
       const restarted = new Promise<number>((resolve) => {
         const d = api.sidecar.onDidStart((e) => {
           d.dispose();
@@ -415,6 +420,12 @@ const tests: [string, () => Promise<void>][] = [
       process.kill(pid, 'SIGKILL');
       const newPid = await restarted;
       assert.notEqual(newPid, pid);
+      await until('the lost run to end', () => loop.executionSummary?.timing?.endTime !== loopEnd && loop.executionSummary?.timing?.endTime && loop, 30_000);
+      assert.equal(loop.executionSummary?.success, false);
+      assert.match(outputText(loop), /did not finish and was not re-run/);
+      // A kernel that outlived the sidecar may still be in the loop: interrupt it (harmless otherwise).
+      await vscode.window.showNotebookDocument(doc);
+      await vscode.commands.executeCommand('mcp-jupyter.interruptKernel');
       const cell = await runCell(cellById(doc, 'print1'), 180_000);
       assert.equal(cell.executionSummary?.success, true);
       assert.equal(outputText(cell), '1\n');
