@@ -128,6 +128,8 @@ async function integration(entry: string): Promise<void> {
       'mcp-jupyter.sidecarPath': sidecar,
       'mcp-jupyter.defaultEnvironment': venvPath(),
       'workbench.startupEditor': 'none',
+      // Kernels open ZeroMQ ports; code-server would offer to forward each of them.
+      'remote.autoForwardPorts': false,
       'security.workspace.trust.enabled': false,
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
@@ -219,6 +221,8 @@ async function ui(entry: string): Promise<void> {
     // default environment either: the person picks one in the status bar.
     settings: {
       'workbench.startupEditor': 'none',
+      // Kernels open ZeroMQ ports; code-server would offer to forward each of them.
+      'remote.autoForwardPorts': false,
       'security.workspace.trust.enabled': false,
       'telemetry.telemetryLevel': 'off',
     },
