@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -123,7 +124,12 @@ func wrapBubblewrap(bwrap string, spec kernel.LaunchSpec, o Options) kernel.Laun
 	if !o.Network {
 		argv = append(argv, "--unshare-net")
 	}
-	// Later mounts win: the writable binds go on top of the read-only root and /tmp.
+	// Later mounts win: what the kernel needs from under /tmp (its interpreter,
+	// its environment) comes back read-only over the private /tmp, then the
+	// writable binds go on top of everything.
+	for _, p := range hiddenByTmp(spec, o) {
+		argv = append(argv, "--ro-bind", p, p)
+	}
 	argv = append(argv, "--bind", o.ProjectDir, o.ProjectDir, "--bind", o.RuntimeDir, o.RuntimeDir)
 	if spec.Dir != "" {
 		argv = append(argv, "--chdir", spec.Dir)
@@ -133,6 +139,55 @@ func wrapBubblewrap(bwrap string, spec kernel.LaunchSpec, o Options) kernel.Laun
 	out.Argv = append(argv, spec.Argv...)
 	out.Env = withEnv(spec.Env, sandboxEnv)
 	return out
+}
+
+// hiddenByTmp lists the host paths the kernel needs that the jail's private
+// /tmp would hide: the interpreter's prefix and files named in argv, and the
+// environment's VIRTUAL_ENV / CONDA_PREFIX. Nested paths collapse into their parent.
+func hiddenByTmp(spec kernel.LaunchSpec, o Options) []string {
+	var cands []string
+	for i, a := range spec.Argv {
+		if !filepath.IsAbs(a) {
+			continue
+		}
+		if i == 0 {
+			// <prefix>/bin/python: the whole prefix (stdlib, site-packages).
+			cands = append(cands, filepath.Dir(filepath.Dir(a)))
+		}
+		cands = append(cands, a)
+	}
+	for _, kv := range spec.Env {
+		for _, key := range []string{"VIRTUAL_ENV=", "CONDA_PREFIX="} {
+			if v, ok := strings.CutPrefix(kv, key); ok && filepath.IsAbs(v) {
+				cands = append(cands, v)
+			}
+		}
+	}
+	var out []string
+	for _, c := range cands {
+		c = filepath.Clean(c)
+		if c != "/tmp" && !strings.HasPrefix(c, "/tmp/") {
+			continue
+		}
+		if _, err := os.Stat(c); err != nil || within(c, o.ProjectDir) || within(c, o.RuntimeDir) {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	var kept []string
+	for _, p := range out {
+		if len(kept) > 0 && within(p, kept[len(kept)-1]) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept
+}
+
+// within reports whether p is dir or inside it.
+func within(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 func wrapDocker(docker string, spec kernel.LaunchSpec, o Options) kernel.LaunchSpec {

@@ -237,6 +237,31 @@ print(json.dumps(r))
 	}
 }
 
+// TestHiddenByTmp: an interpreter or environment under /tmp (a checkout in a
+// temp folder) is bound back into the jail, read-only, parents only.
+func TestHiddenByTmp(t *testing.T) {
+	venv := t.TempDir() // under /tmp on Linux
+	if !strings.HasPrefix(venv, "/tmp/") {
+		t.Skipf("temp dir %s is not under /tmp", venv)
+	}
+	py := filepath.Join(venv, "bin", "python")
+	if err := os.MkdirAll(filepath.Dir(py), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(py, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	project := t.TempDir()
+	spec := kernel.LaunchSpec{
+		Argv: []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}", filepath.Join(project, "x.py")},
+		Env:  []string{"VIRTUAL_ENV=" + venv, "CONDA_PREFIX=/opt/conda", "HOME=/tmp"},
+	}
+	got := hiddenByTmp(spec, Options{ProjectDir: project, RuntimeDir: "/run/k"})
+	if diff := cmp.Diff([]string{venv}, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
 // TestDockerUnavailable checks the clear error where no Docker engine runs (as
 // on these CI machines). Where one runs, the real container test needs an image
 // with ipykernel, named by MCP_JUPYTER_TEST_DOCKER_IMAGE.
