@@ -82,7 +82,7 @@ test-vscode: node_modules/.package-lock.json
 	$(NPM) run --silent test:vscode
 
 ## --- benchmarks and fuzzing -----------------------------------------------------
-bench: venv sidecar
+bench: venv all
 	./bench/run.sh
 
 FUZZTIME ?= 30s
