@@ -30,6 +30,9 @@ type Options struct {
 	// OnInitialize runs after a successful initialize with the workspace
 	// folders; it returns the attach socket path to announce ("" = none).
 	OnInitialize func(folders []string) string
+	// SyncDelay is how long sync/status triggers are gathered before a check
+	// (0 = DefaultSyncDelay).
+	SyncDelay time.Duration
 }
 
 // Server is one extension connection.
@@ -46,6 +49,7 @@ type Server struct {
 	seq         map[string]int // executionId → last seq sent
 
 	events   chan session.Event
+	sync     *syncPush
 	shutdown chan struct{}
 	once     sync.Once
 }
@@ -55,9 +59,11 @@ func New(reg *tools.Registry, core *tools.Core, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Server{reg: reg, core: core, opts: opts, logger: opts.Logger,
+	s := &Server{reg: reg, core: core, opts: opts, logger: opts.Logger,
 		inflight: map[jsonrpc2.ID]context.CancelFunc{}, seq: map[string]int{},
 		events: make(chan session.Event, 4096), shutdown: make(chan struct{})}
+	s.sync = newSyncPush(s, opts.SyncDelay)
+	return s
 }
 
 // Serve runs the connection until the peer closes it (stdin EOF) or asks for
@@ -73,7 +79,11 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 		}
 	})
 	defer unsub()
+	// Tool calls of every door (an attached agent's load_checkpoint, an
+	// edit, a restart) may change what the kernel or the buffer holds.
+	defer s.core.OnChange(s.sync.schedule)()
 	go s.pump(ctx)
+	go s.sync.run(ctx)
 	s.core.SetEditor(&editor{s: s})
 	defer s.core.SetEditor(nil)
 	select {
@@ -225,6 +235,14 @@ func (s *Server) dispatch(ctx context.Context, req *jsonrpc2.Request) (result an
 		if err != nil {
 			return nil, fmt.Errorf("queue execution: %w", err)
 		}
+		if p.Snapshot != nil {
+			snap := *p.Snapshot
+			snap.Path = path
+			s.sync.sawBuffer(&snap)
+		}
+		if origin == protocol.OriginHuman {
+			s.core.StampHumanRun(path, sess, e)
+		}
 		return protocol.ExecutionRunResult{ExecutionID: e.ID}, nil
 	case protocol.MethodExecutionCancel:
 		var p protocol.ExecutionCancelParams
@@ -253,6 +271,13 @@ func (s *Server) dispatch(ctx context.Context, req *jsonrpc2.Request) (result an
 		var p protocol.ToolInvokeParams
 		if err := decode(params, &p); err != nil {
 			return nil, err
+		}
+		if p.Snapshot != nil {
+			if path, err := s.core.Roots().Resolve(p.Snapshot.Path); err == nil {
+				snap := *p.Snapshot
+				snap.Path = path
+				s.sync.sawBuffer(&snap)
+			}
 		}
 		return s.invokeTool(ctx, p), nil
 	}
@@ -283,6 +308,11 @@ func (s *Server) initialize(params json.RawMessage) (any, error) {
 	res := protocol.InitializeResult{SidecarVersion: s.opts.Version, ProtocolHash: protocol.Hash}
 	if s.opts.OnInitialize != nil {
 		res.AttachSocket = s.opts.OnInitialize(s.core.Roots().List())
+	}
+	// Kernels re-attached before this connection existed: their notebooks
+	// may have changed while no sidecar watched.
+	for _, sess := range s.core.Sessions.List() {
+		s.sync.schedule(sess.NotebookPath())
 	}
 	return res, nil
 }
@@ -392,8 +422,15 @@ func (s *Server) notify(ctx context.Context, ev session.Event) {
 			p.EndedAt = st.EndedAt.UTC().Format(time.RFC3339Nano)
 		}
 		_ = s.conn.Notify(ctx, protocol.MethodExecutionState, p)
+		if st.Done() {
+			s.sync.schedule(ev.NotebookPath)
+		}
 	case session.EventKernel:
 		_ = s.conn.Notify(ctx, protocol.MethodKernelStatusChanged, protocol.KernelStatusChangedParams{NotebookPath: ev.NotebookPath, Status: ev.KernelStatus})
+		if ev.KernelStatus != string(kernel.StatusBusy) {
+			// Started, restarted, re-attached or dead: the state the notebook shows may be gone.
+			s.sync.schedule(ev.NotebookPath)
+		}
 	case session.EventInput:
 		if ev.Input == nil || ev.Origin != protocol.OriginHuman {
 			return // agent executions are answered with submit_input
@@ -419,8 +456,22 @@ func (s *Server) askInput(ctx context.Context, ev session.Event) {
 type editor struct{ s *Server }
 
 func (e *editor) Snapshot(ctx context.Context, path string) (*notebookmodel.Snapshot, error) {
+	snap, err := e.s.fetchSnapshot(ctx, path)
+	if err == nil && snap != nil {
+		// The extension tells no one when a buffer changes; every buffer it
+		// hands out is a chance to notice.
+		seen := *snap
+		seen.Path = path
+		e.s.sync.sawBuffer(&seen)
+	}
+	return snap, err
+}
+
+// fetchSnapshot asks the extension for the notebook's open buffer (nil when
+// it is not open).
+func (s *Server) fetchSnapshot(ctx context.Context, path string) (*notebookmodel.Snapshot, error) {
 	var snap *notebookmodel.Snapshot
-	if err := e.s.conn.Call(ctx, protocol.MethodEditorSnapshot, protocol.EditorSnapshotParams{NotebookPath: path}, &snap); err != nil {
+	if err := s.conn.Call(ctx, protocol.MethodEditorSnapshot, protocol.EditorSnapshotParams{NotebookPath: path}, &snap); err != nil {
 		return nil, fmt.Errorf("editor/snapshot: %w", err)
 	}
 	if snap != nil && snap.Path == "" {

@@ -14,6 +14,10 @@ import (
 // ErrNoKernel is returned (wrapped) when a tool needs a kernel the notebook does not have.
 var ErrNoKernel = errors.New("no kernel for this notebook")
 
+// ErrNotOpen is returned (wrapped) by an EditorOnly call when the notebook is
+// not open in an editor.
+var ErrNotOpen = errors.New("notebook is not open in an editor")
+
 // ErrUnavailable is returned (wrapped) for an option this build cannot honour
 // (e.g. docker_image where no container runtime is wired in).
 var ErrUnavailable = errors.New("not available here")
@@ -46,6 +50,9 @@ type Core struct {
 	editor Editor
 	disk   *diskStore
 	blobs  *blobStore
+
+	observers    map[int]func(notebookPath string)
+	nextObserver int
 }
 
 // NewCore wires a tool core. editor may be nil (headless).
@@ -90,6 +97,11 @@ type Call struct {
 	Snapshot *notebookmodel.Snapshot
 	// Progress reports long work (run_cell, sync); nil when the caller did not ask.
 	Progress func(progress, total float64, message string)
+	// EditorOnly confines reads and edits to the open editor buffer: when the
+	// notebook is not open, LoadNotebook fails with ErrNotOpen instead of
+	// reading (and an edit writing) the file. For bookkeeping a person did not
+	// ask for, which must never touch a file they closed without saving.
+	EditorOnly bool
 }
 
 func (c *Call) progress(p, total float64, msg string) {

@@ -143,7 +143,7 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 		return nil, nil, TaskOut{}, fmt.Errorf("queue execution on the kernel of %s: %w", path, err)
 	}
 	if id != "" && override == nil {
-		go c.Core.stampWhenDone(path, s, e)
+		go c.Core.stampWhenDone(path, s, e, false)
 	}
 	return s, e, TaskOut{TaskID: e.ID, CellID: id, Index: idx, Status: string(e.State().Status)}, nil
 }
@@ -205,10 +205,24 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 	return out, nil
 }
 
+// StampHumanRun stamps a run a person started from the editor once it ends,
+// like agent runs are stamped, so the record survives a sidecar restart. The
+// stamp goes into the open buffer only (one more change in a notebook the run
+// already made dirty with its outputs and execution count); a notebook closed
+// meanwhile is left alone rather than written behind the person's back.
+// It returns at once.
+func (core *Core) StampHumanRun(path string, s *session.Session, e *session.Execution) {
+	if e.CellID == "" {
+		return
+	}
+	go core.stampWhenDone(path, s, e, true)
+}
+
 // stampWhenDone records a finished run of a cell's own source in the cell's
 // metadata (StampExecution), so sync detection survives a sidecar restart. It
-// runs after the tool call returned, on the current buffer (or file).
-func (core *Core) stampWhenDone(path string, s *session.Session, e *session.Execution) {
+// runs after the tool call returned, on the current buffer (or, unless
+// editorOnly, the file).
+func (core *Core) stampWhenDone(path string, s *session.Session, e *session.Execution, editorOnly bool) {
 	select {
 	case <-e.Done():
 	case <-s.Kernel().Done():
@@ -216,7 +230,7 @@ func (core *Core) stampWhenDone(path string, s *session.Session, e *session.Exec
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := (&Call{Core: core}).StampExecution(ctx, path, s, e); err != nil {
+	if err := (&Call{Core: core, EditorOnly: editorOnly}).StampExecution(ctx, path, s, e); err != nil {
 		core.Logger.Debug("stamp cell metadata after run", "cell", e.CellID, "err", err)
 	}
 }

@@ -50,6 +50,9 @@ func (c *Call) LoadNotebook(ctx context.Context, path string) (*Loaded, error) {
 			return &Loaded{Path: path, NB: notebookmodel.FromSnapshot(*snap), Source: SourceEditor, Version: snap.Version, editor: ed}, nil
 		}
 	}
+	if c.EditorOnly {
+		return nil, fmt.Errorf("%w: %s", ErrNotOpen, path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -175,7 +175,11 @@ func (t *Tool) Invoke(ctx context.Context, c *Call, args json.RawMessage) (out a
 	if c == nil {
 		c = &Call{}
 	}
-	return t.invoke(ctx, c, args)
+	out, err = t.invoke(ctx, c, args)
+	if err == nil && !t.ReadOnly && c.Core != nil {
+		c.Core.changed(args)
+	}
+	return out, err
 }
 
 func (t *Tool) decode(args json.RawMessage, v any) error {
