@@ -27,4 +27,9 @@
 // returns the live buffer (caller's snapshot, else the open editor) or the
 // file, c.Progress reports long work. ExtendKernelInfo adds fields to
 // get_kernel_info (e.g. variables).
+//
+// A door that wants to know when a notebook or its kernel may have changed
+// registers with Core.OnChange: it hears of every successful call of a tool
+// that is not read-only. Call.EditorOnly keeps reads and edits in the open
+// editor (ErrNotOpen otherwise), for bookkeeping such as StampHumanRun.
 package tools
