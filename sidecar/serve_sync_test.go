@@ -208,3 +208,66 @@ func TestServeSyncStatus(t *testing.T) {
 		t.Errorf("sync/status after load_checkpoint: %+v", got)
 	}
 }
+
+// waitStamp waits for the editor/applyEdit that stamps the cell at index and
+// returns the cell metadata it sets.
+func (e *extension) waitStamp(index int) json.RawMessage {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		for _, ed := range e.edits {
+			for _, op := range ed.Edits {
+				if _, ok := nbsync.ReadStamp(op.Metadata); ok && op.Op == notebookmodel.OpSetMetadata && op.Index == index {
+					e.mu.Unlock()
+					return op.Metadata
+				}
+			}
+		}
+		e.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("no stamp of cell %d", index)
+	return nil
+}
+
+// TestServeSyncAfterReattach: a human run's stamp lives in the buffer, so the
+// next sidecar, re-attached to the same kernel, still counts the cell as run;
+// a cell showing results of another kernel is reported, without any request.
+func TestServeSyncAfterReattach(t *testing.T) {
+	py := testenv.Python(t)
+	e := startServe(t)
+	e.initialize()
+	e.openBuffer("Re-attach")
+	one := 1
+	e.mu.Lock()
+	e.buffer.Cells = append(e.buffer.Cells, notebookmodel.SnapshotCell{ID: "old", Kind: "code", Language: "python", Source: "y = 5", ExecutionCount: &one})
+	e.mu.Unlock()
+	var k protocol.KernelInfo
+	e.mustCall(protocol.MethodKernelStart, protocol.KernelStartParams{NotebookPath: e.nb, Environment: &protocol.EnvironmentRef{Kind: "venv", Path: filepath.Dir(filepath.Dir(py))}}, &k)
+	st := e.runHuman("calc", "x = 1")
+	if st.Status != protocol.StatusOK || st.ExecutionCount == nil {
+		t.Fatalf("run calc: %+v", st)
+	}
+	// What VS Code does with the stamp edit and the run: the buffer keeps both.
+	md := e.waitStamp(1)
+	e.mu.Lock()
+	e.buffer.Cells[1].Metadata = md
+	e.buffer.Cells[1].ExecutionCount = st.ExecutionCount
+	e.buffer.Version++
+	buffer := *e.buffer
+	e.mu.Unlock()
+
+	if err := e.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	e.cmd.Wait()
+	e2 := restartServe(t, e)
+	e2.buffer = &buffer
+	e2.initialize()
+	got, _ := e2.waitSync(0, 60*time.Second)
+	want := protocol.SyncStatusParams{NotebookPath: e.nb, SyncNeeded: true, Reason: got.Reason, DirtyCells: []string{"old"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sync/status after re-attach (-want +got):\n%s", diff)
+	}
+}

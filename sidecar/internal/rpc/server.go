@@ -427,10 +427,7 @@ func (s *Server) notify(ctx context.Context, ev session.Event) {
 		}
 	case session.EventKernel:
 		_ = s.conn.Notify(ctx, protocol.MethodKernelStatusChanged, protocol.KernelStatusChangedParams{NotebookPath: ev.NotebookPath, Status: ev.KernelStatus})
-		if ev.KernelStatus != string(kernel.StatusBusy) {
-			// Started, restarted, re-attached or dead: the state the notebook shows may be gone.
-			s.sync.schedule(ev.NotebookPath)
-		}
+		s.sync.kernelStatus(ev.NotebookPath, ev.KernelStatus)
 	case session.EventInput:
 		if ev.Input == nil || ev.Origin != protocol.OriginHuman {
 			return // agent executions are answered with submit_input

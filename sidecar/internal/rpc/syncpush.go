@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 	"github.com/mcp-jupyter/mcp-jupyter/protocol"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/nbsync"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
@@ -35,6 +36,9 @@ type syncPush struct {
 	bufs   map[string]*notebookmodel.Snapshot // latest buffer seen per notebook since the last round
 	digest map[string]string                  // digest of the buffer the last check of the notebook used
 	sent   map[string]protocol.SyncStatusParams
+	// restarting notebooks are not checked: mid-restart the old runs still
+	// count, and a passing "in sync" would only flicker.
+	restarting map[string]bool
 }
 
 func newSyncPush(s *Server, delay time.Duration) *syncPush {
@@ -42,7 +46,7 @@ func newSyncPush(s *Server, delay time.Duration) *syncPush {
 		delay = DefaultSyncDelay
 	}
 	return &syncPush{s: s, delay: delay, wake: make(chan struct{}, 1),
-		due: map[string]bool{}, bufs: map[string]*notebookmodel.Snapshot{}, digest: map[string]string{}, sent: map[string]protocol.SyncStatusParams{}}
+		due: map[string]bool{}, bufs: map[string]*notebookmodel.Snapshot{}, digest: map[string]string{}, sent: map[string]protocol.SyncStatusParams{}, restarting: map[string]bool{}}
 }
 
 // schedule asks for a check of the notebook in the next round.
@@ -67,6 +71,25 @@ func (p *syncPush) sawBuffer(snap *notebookmodel.Snapshot) {
 	}
 	p.mu.Unlock()
 	p.poke()
+}
+
+// kernelStatus follows the notebook's kernel status (in event order) and
+// schedules a check when it settles: started, restarted, re-attached or dead,
+// the state the notebook shows may be gone.
+func (p *syncPush) kernelStatus(path, status string) {
+	switch status {
+	case string(kernel.StatusBusy):
+		return
+	case "restarting":
+		p.mu.Lock()
+		p.restarting[path] = true
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Lock()
+	delete(p.restarting, path)
+	p.mu.Unlock()
+	p.schedule(path)
 }
 
 func (p *syncPush) poke() {
@@ -111,7 +134,11 @@ func (p *syncPush) check(ctx context.Context, path string, forced bool, seen *no
 	}
 	p.mu.Lock()
 	lastDigest, checked := p.digest[path]
+	restarting := p.restarting[path]
 	p.mu.Unlock()
+	if restarting {
+		return // the end of the restart schedules a check
+	}
 	if !forced && checked && seen != nil && seen.Digest() == lastDigest {
 		return // the buffer the last check used: nothing new
 	}
