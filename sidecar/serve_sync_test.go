@@ -129,8 +129,10 @@ func TestServeSyncStatus(t *testing.T) {
 	e.editBuffer("calc", "x = 2")
 	args, _ := json.Marshal(map[string]any{"notebook_path": e.nb})
 	var res protocol.ToolInvokeResult
+	seen := time.Now()
 	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "get_notebook_outline", Arguments: args}, &res)
 	got, n := e.waitSync(0, 30*time.Second)
+	t.Logf("sync/status %s after the buffer change was seen", time.Since(seen).Round(time.Millisecond))
 	want := protocol.SyncStatusParams{NotebookPath: e.nb, SyncNeeded: true, Reason: got.Reason, DirtyCells: []string{"calc"}}
 	if diff := cmp.Diff(want, got); diff != "" || !strings.Contains(got.Reason, "edited") {
 		t.Errorf("sync/status after an edit (-want +got):\n%s reason %q", diff, got.Reason)
