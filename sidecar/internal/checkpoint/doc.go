@@ -22,6 +22,10 @@
 // every blob matches is anything unpickled. Hashing in the kernel rather than
 // in Go reads each byte once (the load is disk-bound) and closes the window in
 // which a blob could be swapped between a Go-side check and the kernel's read.
+// Large buffers sit page-aligned in the blob, so a blob that is not in the
+// page cache is read with O_DIRECT straight into the arrays' final memory
+// (no page-cache copy), in 16 MiB chunks hashed by a helper thread while the
+// next chunk is read.
 //
 // A save is atomic: blobs are renamed into the store only once complete and
 // fsynced, and the manifest is replaced by a rename, so a kernel killed

@@ -3,12 +3,18 @@
 # verifies manifests; this module only writes and reads content-addressed blobs.
 #
 # Blob layout (one file per variable, named by the SHA-256 of its bytes):
-#   b"MCPBLOB1" | pickle stream | out-of-band buffer 0 | buffer 1 | ... | trailer
+#   b"MCPBLOB2" | pickle stream | out-of-band buffer 0 | buffer 1 | ... | trailer
 #   trailer = u64 len(buffer i) for each i | u64 pickle length | u32 buffer count
-#             | u32 serializer (0 pickle, 1 dill) | b"MCPBEND1"
+#             | u32 serializer (0 pickle, 1 dill) | b"MCPBEND2"
 # Out-of-band buffers (protocol 5) are written from the object's own memory, so
 # numpy arrays and pandas blocks are never copied into a pickle byte string.
+# Each buffer starts on a 64-byte boundary (zero padding before it) so the
+# arrays restored from it are aligned; a buffer of at least BIG_BUF bytes
+# starts and ends on a page boundary, so load can read it with O_DIRECT
+# straight into its own memory (no page-cache copy). Version 1 blobs
+# (b"MCPBLOB1"/b"MCPBEND1", no padding) are still read.
 
+import errno
 import hashlib
 import io
 import json
@@ -22,8 +28,13 @@ import sys
 import threading
 import types
 
-MAGIC = b"MCPBLOB1"
-END = b"MCPBEND1"
+MAGIC = b"MCPBLOB2"
+END = b"MCPBEND2"
+MAGIC_V1 = b"MCPBLOB1"
+END_V1 = b"MCPBEND1"
+ALIGN = 64
+PAGE = 4096
+BIG_BUF = 1 << 20
 SERIALIZERS = {0: "pickle", 1: "dill"}
 SKIP_NAMES = {"In", "Out", "_", "__", "___", "exit", "quit", "get_ipython", "_oh", "_dh", "_ih", "_ii", "_iii", "_exit_code"}
 MIRROR_KEY = "_mcp_jupyter_checkpoint_mirror"
@@ -119,6 +130,24 @@ class _HashingWriter:
         return m.nbytes
 
 
+def _up(n, a):
+    return (n + a - 1) // a * a
+
+
+def _buffer_offsets(pickle_end, lens):
+    """Where each out-of-band buffer of a version 2 blob starts, and where the
+    trailer starts. Writer and reader share it, so the padding is implied."""
+    offs, pos = [], pickle_end
+    for n in lens:
+        big = n >= BIG_BUF
+        pos = _up(pos, PAGE if big else ALIGN)
+        offs.append(pos)
+        pos += n
+        if big:
+            pos = _up(pos, PAGE)
+    return offs, pos
+
+
 def _write_blob(tmp_path, value, serializer):
     """Serialize value to tmp_path; return (digest, size)."""
     bufs = []
@@ -135,11 +164,15 @@ def _write_blob(tmp_path, value, serializer):
 
             dill.Pickler(w, protocol=5, byref=False, recurse=True).dump(value)
         pickle_len = w.n - len(MAGIC)
-        lens = []
-        for pb in bufs:
-            m = pb.raw()  # the object's own memory: written without a copy
-            lens.append(m.nbytes)
+        views = [pb.raw() for pb in bufs]  # the objects' own memory: written without a copy
+        lens = [m.nbytes for m in views]
+        offs, end = _buffer_offsets(w.n, lens)
+        for m, off in zip(views, offs):
+            if off > w.n:
+                w.write(bytes(off - w.n))
             w.write(m)
+        if end > w.n:
+            w.write(bytes(end - w.n))
         trailer = b"".join(struct.pack("<Q", n) for n in lens)
         trailer += struct.pack("<QII", pickle_len, len(lens), serializer) + END
         w.write(trailer)
@@ -394,16 +427,111 @@ def save(args):
     return {"variables": saved, "failed": failed, "written": written, "reused": reused, "have_dill": have_dill}
 
 
-def _alloc(n):
+def _alloc(n, aligned=False):
     # Pre-faulted anonymous memory: about twice as fast to fill as a bytearray,
     # which is zeroed page by page first. numpy/pandas adopt it as their buffer.
+    # O_DIRECT needs page-aligned memory, which mmap gives.
+    if aligned and n:
+        return mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0))
     if n >= (1 << 20) and hasattr(mmap, "MAP_POPULATE"):
         return mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
     return bytearray(n)
 
 
+DIRECT_MIN = 8 << 20  # smaller blobs are read through the page cache
+
+
+def _cached(fd, size):
+    """Whether the blob looks resident in the page cache: then a buffered read
+    copies from memory, while O_DIRECT would read the disk again."""
+    nowait = getattr(os, "RWF_NOWAIT", None)
+    if nowait is None:
+        return True
+    probe = bytearray(1)
+    for off in (size // 2, size - 1):
+        try:
+            os.preadv(fd, [probe], off, nowait)
+        except OSError:  # EAGAIN: not cached (EOPNOTSUPP: cannot tell, read the disk)
+            return False
+    return True
+
+
+def _set_direct(fd, on):
+    """Switch O_DIRECT on the open blob (the same inode: never reopened by name)."""
+    import fcntl
+
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, (flags | os.O_DIRECT) if on else (flags & ~os.O_DIRECT))
+    except OSError:  # the file system has no direct I/O
+        return False
+    return on
+
+
+def _plan(f, digest, size):
+    """Read the (not yet verified) trailer and cut the blob into runs
+    [start, end), each read into its own memory. Returns (version, runs,
+    buffer (run index, offset in run, length) list, pickle length, serializer).
+    A lying trailer only makes a wrong plan: the digest check fails later."""
+    if size < len(MAGIC) + 24:
+        raise BlobVerificationError("blob %s is too short" % digest[:12])
+    tail = os.pread(f, 24, size - 24)
+    pickle_len, nbuf, ser = struct.unpack("<QII", tail[:16])
+    if tail[16:] == END:
+        version = 2
+    elif tail[16:] == END_V1:
+        version = 1
+    else:
+        raise BlobVerificationError("blob %s has no valid trailer" % digest[:12])
+    lens_size = 8 * nbuf
+    pickle_end = len(MAGIC) + pickle_len
+    if pickle_end + lens_size + 24 > size:
+        raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
+    lens_raw = os.pread(f, lens_size, size - 24 - lens_size)
+    lens = [struct.unpack_from("<Q", lens_raw, 8 * i)[0] for i in range(nbuf)]
+    trailer = size - 24 - lens_size
+    if version == 1:
+        offs, pos = [], pickle_end
+        for n in lens:
+            offs.append(pos)
+            pos += n
+    else:
+        offs, pos = _buffer_offsets(pickle_end, lens)
+    if pos != trailer:
+        raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
+    # Version 1: one run per part. Version 2: big buffers alone on their page
+    # runs, everything else (magic, pickle, small buffers, trailer) grouped
+    # between them; every run starts on a page boundary.
+    runs, where = [], []
+    if version == 1:
+        runs.append((0, pickle_end))
+        for off, n in zip(offs, lens):
+            where.append((len(runs), 0, n))
+            runs.append((off, off + n))
+        runs.append((trailer, size))
+    else:
+        cur = 0
+        for off, n in zip(offs, lens):
+            if n >= BIG_BUF:
+                if off > cur:
+                    runs.append((cur, off))
+                where.append((len(runs), 0, n))
+                cur = _up(off + n, PAGE)
+                runs.append((off, cur))
+            else:
+                where.append((None, off, n))
+        runs.append((cur, size))
+        for i, (ri, off, n) in enumerate(where):
+            if ri is None:
+                ri = next((j for j, (a, b) in enumerate(runs) if a <= off < b), None)
+                if ri is None:
+                    raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
+                where[i] = (ri, off - runs[ri][0], n)
+    return version, runs, where, pickle_len, ser
+
+
 def _read_verified(path, digest, size):
-    """Read a blob while hashing it; return (pickle bytes, [bytearray buffers], serializer)."""
+    """Read a blob while hashing it; return (pickle bytes, [buffers], serializer)."""
     h = hashlib.sha256()
     # No symlinks, and O_NONBLOCK so a FIFO swapped in cannot hang the kernel;
     # then only a regular file is read.
@@ -411,60 +539,64 @@ def _read_verified(path, digest, size):
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as e:
         raise BlobVerificationError("blob %s cannot be opened: %s" % (digest[:12], e.strerror))
-    with open(fd, "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise BlobVerificationError("blob %s is not a regular file" % digest[:12])
         if st.st_size != size:
             raise BlobVerificationError("blob %s is %d bytes, the manifest says %d (truncated or replaced)" % (digest[:12], st.st_size, size))
-        if size < len(MAGIC) + 24:
-            raise BlobVerificationError("blob %s is too short" % digest[:12])
-        f.seek(size - 24)
-        tail = f.read(24)
-        pickle_len, nbuf, ser = struct.unpack("<QII", tail[:16])
-        if tail[16:] != END:
-            raise BlobVerificationError("blob %s has no valid trailer" % digest[:12])
-        lens_size = 8 * nbuf
-        if len(MAGIC) + pickle_len + lens_size + 24 > size:
-            raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
-        f.seek(size - 24 - lens_size)
-        lens_raw = f.read(lens_size)
-        lens = [struct.unpack_from("<Q", lens_raw, 8 * i)[0] for i in range(nbuf)]
-        if len(MAGIC) + pickle_len + sum(lens) + lens_size + 24 != size:
-            raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
-        f.seek(0)
-
-        def read_exact(n):
-            # Read in chunks; hash chunk i in a helper thread while chunk i+1 is read.
-            ba = _alloc(n)
-            mv = memoryview(ba)
-            got = 0
-            hasher = None
-            try:
-                while got < n:
-                    start, end = got, min(n, got + PIPE_CHUNK)
+        os.set_blocking(fd, True)
+        version, runs, where, pickle_len, ser = _plan(fd, digest, size)
+        direct = False
+        if version == 2 and size >= DIRECT_MIN and hasattr(os, "O_DIRECT") and not _cached(fd, size):
+            direct = _set_direct(fd, True)
+        if not direct and hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, size, os.POSIX_FADV_SEQUENTIAL)
+        mems = [_alloc(_up(b - a, PAGE), direct) for a, b in runs]
+        # Read run by run in large chunks; chunk i is hashed in a helper thread
+        # (hashlib releases the GIL) while chunk i+1 is read.
+        hasher = None
+        try:
+            for (a, b), mem in zip(runs, mems):
+                mv = memoryview(mem)
+                pos = a
+                while pos < b:
+                    end = min(b, pos + PIPE_CHUNK)
+                    got = pos
                     while got < end:
-                        k = f.readinto(mv[got:end])
+                        want = end - got
+                        if direct:
+                            # Whole pages; at the end of the file the read is short.
+                            want = min(_up(want, PAGE), len(mv) - (got - a))
+                        try:
+                            k = os.preadv(fd, [mv[got - a : got - a + want]], got)
+                        except OSError as e:
+                            if direct and e.errno == errno.EINVAL:
+                                direct = _set_direct(fd, False)
+                                continue
+                            raise
                         if not k:
                             raise BlobVerificationError("blob %s ended early" % digest[:12])
                         got += k
+                        if direct and got < end and got % PAGE:
+                            direct = _set_direct(fd, False)  # a short read: finish through the page cache
                     if hasher is not None:
                         hasher.join()
-                    hasher = threading.Thread(target=h.update, args=(mv[start:end],))
+                    hasher = threading.Thread(target=h.update, args=(mv[pos - a : end - a],))
                     hasher.start()
-            finally:
-                if hasher is not None:
-                    hasher.join()
-            return ba
-
-        magic = read_exact(len(MAGIC))
-        if bytes(magic) != MAGIC:
-            raise BlobVerificationError("blob %s is not a checkpoint blob" % digest[:12])
-        data = read_exact(pickle_len)
-        bufs = [read_exact(n) for n in lens]
-        read_exact(lens_size + 24)
+                    pos = end
+        finally:
+            if hasher is not None:
+                hasher.join()
+    finally:
+        os.close(fd)
     if h.hexdigest() != digest:
         raise BlobVerificationError("blob %s does not match its digest (modified or swapped)" % digest[:12])
+    head = memoryview(mems[0])
+    if head[: len(MAGIC)] != (MAGIC if version == 2 else MAGIC_V1):
+        raise BlobVerificationError("blob %s is not a checkpoint blob" % digest[:12])
+    data = head[len(MAGIC) : len(MAGIC) + pickle_len]
+    bufs = [memoryview(mems[ri])[off : off + n] for ri, off, n in where]
     return data, bufs, ser
 
 
