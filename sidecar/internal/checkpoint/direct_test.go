@@ -30,7 +30,9 @@ func evict(t *testing.T, k *kernelpytest.Kernel, paths ...string) {
 	k.Run(b.String())
 }
 
-func pyQuote(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+func pyQuote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
 
 // A blob not in the page cache is read with O_DIRECT into the final buffers;
 // the arrays come back equal, aligned and writable, and a flipped byte (in a
