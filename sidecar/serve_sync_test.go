@@ -153,6 +153,32 @@ func TestServeSyncStatus(t *testing.T) {
 		t.Fatalf("save_checkpoint: %s", ck.Content)
 	}
 
+	// The person edits a cell and runs it: while the new code runs, the cell
+	// is not reported as edited (no flicker), and after it nothing changed.
+	calcSlow := "import time\ntime.sleep(1)\nx = 2"
+	e.editBuffer("calc", calcSlow)
+	if st := e.runHuman("calc", calcSlow); st.Status != protocol.StatusOK {
+		t.Fatalf("run the edited calc: %+v", st)
+	}
+	e.editBuffer("slow", stale)
+	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "get_notebook_outline", Arguments: args}, &res)
+	var flicker []protocol.SyncStatusParams
+	for {
+		got, n = e.waitSync(n, 30*time.Second)
+		if got.SyncNeeded && cmp.Equal(got.DirtyCells, []string{"slow"}) {
+			break
+		}
+		flicker = append(flicker, got)
+	}
+	if len(flicker) > 0 {
+		t.Errorf("the run of an edited cell sent sync/status %+v, want none", flicker)
+	}
+	e.editBuffer("slow", slow)
+	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "get_notebook_outline", Arguments: args}, &res)
+	if got, n = e.waitSync(n, 30*time.Second); got.SyncNeeded {
+		t.Errorf("sync/status after undoing the change: %+v", got)
+	}
+
 	// A burst like Run All: 40 queued runs of a cell that alternately leave it
 	// out of date and up to date. Checked after each, the status would flip
 	// 40 times.

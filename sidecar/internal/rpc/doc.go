@@ -11,8 +11,8 @@
 // door, e.g. load_checkpoint) and every live buffer that comes by (a
 // request's snapshot or an editor/snapshot answer; the extension sends no
 // change events) mark a notebook as due. One goroutine checks due notebooks
-// after a quiet delay against the open buffer (detect_sync_needed), skips a
-// notebook while a burst of runs is queued, and sends only a status that
+// after a quiet delay against the open buffer (detect_sync_needed), waits while
+// the notebook's kernel has runs queued or running, and sends only a status that
 // differs from the last one sent. Runs a person starts (execution/run, origin
 // human) are stamped in the open buffer like agent runs.
 package rpc

@@ -149,11 +149,10 @@ func (p *syncPush) check(ctx context.Context, path string, forced bool, seen *no
 		p.forget(path)
 		return
 	}
-	if queued, running := pending(sess); queued || (running && forced) {
-		// A burst is under way (run all, a sync) or a run is about to end:
-		// its end schedules the check that counts; checking every step of a
-		// burst would only flicker. A buffer change alone is checked even
-		// while a long cell runs.
+	if busy(sess) {
+		// The end of the last run schedules the check that counts. Checking
+		// earlier would flicker: every step of a burst (run all, a sync), or
+		// "edited" for the very cell whose new code is running.
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -224,15 +223,12 @@ func (p *syncPush) forget(path string) {
 	delete(p.sent, path)
 }
 
-// pending reports whether runs wait in the session's queue or run.
-func pending(s *session.Session) (queued, running bool) {
+// busy reports whether runs wait in the session's queue or run.
+func busy(s *session.Session) bool {
 	for _, e := range s.Executions() {
-		switch e.State().Status {
-		case session.StatusQueued:
-			queued = true
-		case session.StatusRunning:
-			running = true
+		if st := e.State().Status; st == session.StatusQueued || st == session.StatusRunning {
+			return true
 		}
 	}
-	return queued, running
+	return false
 }
