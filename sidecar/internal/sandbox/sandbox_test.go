@@ -142,14 +142,11 @@ func TestBubblewrapKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	project, runtime := t.TempDir(), t.TempDir()
-	// Outside the jail's private /tmp, so the folder exists inside (read-only).
-	scratch := filepath.Join(testenv.RepoRoot(), ".test-output")
-	if err := os.MkdirAll(scratch, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	outside, err := os.MkdirTemp(scratch, "sandbox-outside-")
+	// A host-writable folder outside /tmp (the jail's /tmp is private), so it
+	// exists inside the jail, read-only.
+	outside, err := os.MkdirTemp("/var/tmp", "mcpj-sandbox-outside-")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("need a writable /var/tmp for the escape check: %v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(outside) })
 	spec := kernel.LaunchSpec{Name: "python3", Argv: []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}"}, Dir: project}
