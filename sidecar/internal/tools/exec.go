@@ -230,10 +230,28 @@ func (core *Core) stampWhenDone(path string, s *session.Session, e *session.Exec
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := (&Call{Core: core, EditorOnly: editorOnly}).StampExecution(ctx, path, s, e); err != nil {
-		core.Logger.Debug("stamp cell metadata after run", "cell", e.CellID, "err", err)
+	// The editor refuses an edit computed against an older buffer version,
+	// and the end of a run moves the version on (last outputs, execution
+	// order) at about the time the stamp is computed: try again on a fresh read.
+	for attempt := 1; ; attempt++ {
+		err := (&Call{Core: core, EditorOnly: editorOnly}).StampExecution(ctx, path, s, e)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ErrEditConflict) || attempt == stampAttempts {
+			core.Logger.Debug("stamp cell metadata after run", "cell", e.CellID, "attempts", attempt, "err", err)
+			return
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
 	}
 }
+
+// stampAttempts bounds the tries of a stamp the editor refused as stale.
+const stampAttempts = 4
 
 func cancelExecution(s *session.Session, e *session.Execution) {
 	st := e.State().Status
