@@ -92,6 +92,7 @@ class _MainAwarePickler(pickle.Pickler):
 
 
 PIPE_CHUNK = 16 << 20
+DIRECT_CHUNK = 64 << 20  # direct reads have no readahead: fewer, larger ones keep the disk busy
 PARALLEL_MIN = 64 << 20  # blobs at least this big are verified side by side
 
 
@@ -430,9 +431,12 @@ def save(args):
 def _alloc(n, aligned=False):
     # Pre-faulted anonymous memory: about twice as fast to fill as a bytearray,
     # which is zeroed page by page first. numpy/pandas adopt it as their buffer.
-    # O_DIRECT needs page-aligned memory, which mmap gives.
+    # O_DIRECT needs page-aligned memory, which mmap gives; there the pages are
+    # not pre-faulted: mmap() holds the GIL while populating (stalling the other
+    # blob's reader and the imports), while the direct read faults them in
+    # without it.
     if aligned and n:
-        return mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0))
+        return mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     if n >= (1 << 20) and hasattr(mmap, "MAP_POPULATE"):
         return mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
     return bytearray(n)
@@ -561,7 +565,7 @@ def _read_verified(path, digest, size):
                 mv = memoryview(mem)
                 pos = a
                 while pos < b:
-                    end = min(b, pos + PIPE_CHUNK)
+                    end = min(b, pos + (DIRECT_CHUNK if direct else PIPE_CHUNK))
                     got = pos
                     while got < end:
                         want = end - got
