@@ -71,11 +71,17 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 	roots, _ := workspace.New()
 	mgr := session.NewManager(session.Options{Logger: logger, RuntimeDir: kernelRuntimeDir(*runtimeDir, logger)})
 	// Data gravity: kernels a crashed sidecar of this workspace left running
-	// (with their variables) come back instead of being lost.
-	if ss, err := mgr.Reattach(ctx); err != nil {
+	// (with their variables) come back instead of being lost. In the
+	// background: initialize must not wait for a kernel that is slow to
+	// answer; calls for that notebook wait for it instead (session.Manager).
+	if r, err := mgr.Reattach(ctx); err != nil {
 		logger.Warn("re-attach kernels", "err", err)
-	} else if len(ss) > 0 {
-		logger.Info("re-attached kernels left by a previous sidecar", "count", len(ss))
+	} else {
+		go func() {
+			if ss, err := r.Wait(ctx); err == nil && len(ss) > 0 {
+				logger.Info("re-attached kernels left by a previous sidecar", "count", len(ss))
+			}
+		}()
 	}
 	core := tools.NewCore(roots, mgr, logger)
 	reg := tools.NewRegistry()

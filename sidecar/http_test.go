@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 )
 
 type bearer struct {
@@ -157,7 +157,7 @@ func TestHeadlessExitStopsKernels(t *testing.T) {
 		t.Fatalf("no pid in %s", b)
 	}
 	cs.Close() // closes stdin, waits for the process
-	if err := syscall.Kill(k.PID, 0); err == nil {
+	if kernel.ProcessRunning(k.PID) {
 		t.Errorf("kernel %d still alive after the MCP server exited", k.PID)
 	}
 }

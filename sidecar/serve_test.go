@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 	"github.com/mcp-jupyter/mcp-jupyter/protocol"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 )
 
 const testNotebook = `{
@@ -446,7 +446,7 @@ func TestServeExecution(t *testing.T) {
 	e.stdin.Close()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := syscall.Kill(k.PID, 0); err != nil {
+		if !kernel.ProcessRunning(k.PID) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -556,8 +556,8 @@ func TestServeReattachAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.cmd.Wait()
-	if err := syscall.Kill(k.PID, 0); err != nil {
-		t.Fatalf("kernel %d died with the sidecar: %v", k.PID, err)
+	if !kernel.ProcessRunning(k.PID) {
+		t.Fatalf("kernel %d died with the sidecar", k.PID)
 	}
 
 	// A new sidecar for the same workspace (same cwd, same runtime dir).

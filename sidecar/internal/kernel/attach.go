@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -29,12 +28,14 @@ type Record struct {
 	Label          string     `json:"label"` // e.g. the notebook path
 	Spec           LaunchSpec `json:"spec"`
 	StartedAt      time.Time  `json:"startedAt"`
+	// InterruptEvent names the kernel's interrupt event on Windows.
+	InterruptEvent string `json:"interruptEvent,omitempty"`
 }
 
 // Alive reports whether the record's process still runs and is the kernel of
 // that connection file (not a recycled pid).
 func (r Record) Alive() bool {
-	if r.PID <= 0 || syscall.Kill(r.PID, 0) != nil || zombie(r.PID) {
+	if !ProcessRunning(r.PID) {
 		return false
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
@@ -48,6 +49,29 @@ func (r Record) Alive() bool {
 func (r Record) Remove() {
 	os.Remove(r.ConnectionFile)
 	os.Remove(r.Path)
+}
+
+// Kill ends the kernel of a record that cannot be re-attached: its process
+// group is killed (we started the kernel as the leader of a group of its
+// own, so its children go too) and the record removed. It waits, at most
+// ctx's deadline, for the process to be gone.
+func (r Record) Kill(ctx context.Context) error {
+	if r.Alive() {
+		if err := killProcessGroup(r.PID); err != nil && ProcessRunning(r.PID) {
+			return fmt.Errorf("kill kernel %d: %w", r.PID, err)
+		}
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for ProcessRunning(r.PID) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("kill kernel %d: still running: %w", r.PID, ctx.Err())
+			case <-t.C:
+			}
+		}
+	}
+	r.Remove()
+	return nil
 }
 
 // ListRecords returns the kernel records in a runtime dir.
@@ -84,8 +108,9 @@ func (k *Local) recordPath() string {
 	return filepath.Join(k.opts.RuntimeDir, k.base+recordSuffix)
 }
 
-func (k *Local) writeRecord(pid int) {
-	r := Record{PID: pid, ConnectionFile: k.connPath, Label: k.opts.Label, Spec: k.spec, StartedAt: time.Now().UTC()}
+func (k *Local) writeRecord(pid int, interruptEvent string) {
+	r := Record{PID: pid, ConnectionFile: k.connPath, Label: k.opts.Label, Spec: k.spec, StartedAt: time.Now().UTC(),
+		InterruptEvent: interruptEvent}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err == nil {
 		err = os.WriteFile(k.recordPath(), b, 0o600)
@@ -96,6 +121,9 @@ func (k *Local) writeRecord(pid int) {
 }
 
 // Attach connects to a kernel a previous sidecar started, from its record.
+// A kernel still busy with code that sidecar ran is interrupted (its state
+// stays); one that does not answer within opts.StartTimeout fails with
+// ErrStartTimeout and is left alone (see Record.Kill).
 func Attach(ctx context.Context, rec Record, opts Options) (*Local, error) {
 	opts.defaults()
 	if !rec.Alive() {
@@ -119,7 +147,7 @@ func Attach(ctx context.Context, rec Record, opts Options) (*Local, error) {
 	k.log = opts.Logger.With("kernel", rec.Spec.Name)
 	ictx, cancel := context.WithCancel(context.Background())
 	inc := &incarnation{
-		k: k, ci: ci, pid: rec.PID, ctx: ictx, cancel: cancel, attached: true, pollStop: make(chan struct{}),
+		k: k, ci: ci, pid: rec.PID, interruptEvent: rec.InterruptEvent, ctx: ictx, cancel: cancel, attached: true, pollStop: make(chan struct{}),
 		exited: make(chan struct{}), dead: make(chan struct{}), iopubSeen: make(chan struct{}),
 		pending: map[string]*pending{},
 	}
@@ -147,7 +175,7 @@ func (inc *incarnation) pollProcess() {
 			return
 		case <-t.C:
 		}
-		if err := syscall.Kill(inc.pid, 0); errors.Is(err, syscall.ESRCH) || zombie(inc.pid) {
+		if !ProcessRunning(inc.pid) {
 			inc.exitDesc = "exited; it was not our child, so its status is unknown"
 			close(inc.exited)
 			inc.die(fmt.Errorf("%w: process %d %s", ErrKernelDead, inc.pid, inc.exitDesc))

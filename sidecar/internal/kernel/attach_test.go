@@ -1,3 +1,5 @@
+//go:build unix
+
 package kernel_test
 
 import (
@@ -58,5 +60,83 @@ func TestDetachAttach(t *testing.T) {
 		if len(recs) != 0 {
 			t.Errorf("records of a dead kernel left: %+v", recs)
 		}
+	}
+}
+
+// A sidecar that died mid-execution leaves a busy kernel: Attach interrupts
+// the orphaned code and keeps the variables; it does not wait for the code.
+func TestAttachBusyKernel(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.Label = "/nb/busy.ipynb"
+	k := startKernel(t, ipykernelSpec(t), opts)
+	execute(t, k, "x = 41")
+	pid := k.PID()
+	done := runUntilBusy(t, k, kernel.ExecuteRequest{Code: "while True: pass"})
+	k.Detach()
+	if res := <-done; !errors.Is(res.err, kernel.ErrDetached) {
+		t.Fatalf("execution across detach: err %v", res.err)
+	}
+	recs, err := kernel.ListRecords(opts.RuntimeDir)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	ao := testOptions(t)
+	ao.StartTimeout = 30 * time.Second
+	t0 := time.Now()
+	a, err := kernel.Attach(context.Background(), recs[0], ao)
+	if err != nil {
+		t.Fatalf("attach to a busy kernel: %v", err)
+	}
+	t.Cleanup(func() { a.Shutdown(context.Background()) })
+	t.Logf("attached to the busy kernel in %v", time.Since(t0))
+	if a.PID() != pid {
+		t.Errorf("attached pid %d, want %d", a.PID(), pid)
+	}
+	r, c := execute(t, a, "print(x + 1)")
+	if r.Status != "ok" || c.stdout() != "42\n" {
+		t.Errorf("after attach: status %s stdout %q", r.Status, c.stdout())
+	}
+}
+
+// A kernel that answers nothing (stopped) fails Attach within StartTimeout;
+// Record.Kill then ends its process group and removes its files.
+func TestAttachHungKernelThenKill(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.Label = "/nb/hung.ipynb"
+	k := startKernel(t, ipykernelSpec(t), opts)
+	pid := k.PID()
+	k.Detach()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	recs, err := kernel.ListRecords(opts.RuntimeDir)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	ao := testOptions(t)
+	ao.StartTimeout = 2 * time.Second
+	t0 := time.Now()
+	if _, err := kernel.Attach(context.Background(), recs[0], ao); !errors.Is(err, kernel.ErrStartTimeout) {
+		t.Fatalf("attach to a stopped kernel: err %v, want ErrStartTimeout", err)
+	}
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Errorf("attach gave up after %v, want about 2s", d)
+	}
+	if !recs[0].Alive() {
+		t.Fatal("a failed attach must leave the kernel alone")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := recs[0].Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if kernel.ProcessRunning(pid) {
+		t.Errorf("kernel %d still runs after Kill", pid)
+	}
+	if recs, _ := kernel.ListRecords(opts.RuntimeDir); len(recs) != 0 {
+		t.Errorf("records left after Kill: %+v", recs)
 	}
 }

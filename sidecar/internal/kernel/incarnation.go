@@ -10,11 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -28,7 +26,10 @@ type incarnation struct {
 	cmd      *exec.Cmd // nil when attached to a kernel another sidecar started
 	pid      int
 	attached bool
-	pollStop chan struct{} // attached: stops the liveness poller on detach
+	// interruptEvent names the Windows event that interrupts the kernel
+	// (empty on Unix, where an interrupt is SIGINT to the process group).
+	interruptEvent string
+	pollStop       chan struct{} // attached: stops the liveness poller on detach
 
 	ctx    context.Context // cancelled on death or stop: closes every socket
 	cancel context.CancelFunc
@@ -162,31 +163,29 @@ func (k *Local) launchOnce(ctx context.Context) (*incarnation, error) {
 	argv := substitute(k.spec.Argv, k.connPath, k.spec.ResourceDir)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = k.spec.Env
-	if k.ownRuntime {
-		// No runtime dir was given, so nobody could re-attach to this kernel
-		// after we are gone: have ipykernel exit with its parent.
-		env := cmd.Env
-		if env == nil {
-			env = os.Environ()
-		}
-		cmd.Env = append(env[:len(env):len(env)], "JPY_PARENT_PID="+strconv.Itoa(os.Getpid()))
-	}
 	cmd.Dir = k.spec.Dir
-	// Own process group: interrupt and kill reach the kernel's children too,
-	// and a Ctrl-C in our terminal does not reach the kernel.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Without a runtime dir nobody could re-attach to this kernel after we
+	// are gone: have ipykernel exit with its parent.
+	interruptEvent, afterStart, err := setupProcess(cmd, k.ownRuntime)
+	if err != nil {
+		return nil, err
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
+		afterStart()
 		return nil, fmt.Errorf("kernel stdout pipe: %w", err)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
+		afterStart()
 		outR.Close()
 		outW.Close()
 		return nil, fmt.Errorf("kernel stderr pipe: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	afterStart()
+	if err != nil {
 		outR.Close()
 		outW.Close()
 		errR.Close()
@@ -198,7 +197,7 @@ func (k *Local) launchOnce(ctx context.Context) (*incarnation, error) {
 
 	ictx, cancel := context.WithCancel(context.Background())
 	inc := &incarnation{
-		k: k, ci: ci, cmd: cmd, pid: cmd.Process.Pid, ctx: ictx, cancel: cancel,
+		k: k, ci: ci, cmd: cmd, pid: cmd.Process.Pid, interruptEvent: interruptEvent, ctx: ictx, cancel: cancel,
 		exited: make(chan struct{}), dead: make(chan struct{}), iopubSeen: make(chan struct{}),
 		pending: map[string]*pending{}, pipeR: []*os.File{outR, errR},
 	}
@@ -221,7 +220,7 @@ func (k *Local) launchOnce(ctx context.Context) (*incarnation, error) {
 		inc.stop(context.Background(), false, false)
 		return nil, err
 	}
-	k.writeRecord(inc.pid)
+	k.writeRecord(inc.pid, interruptEvent)
 	inc.readers.Add(1)
 	go inc.heartbeat()
 	return inc, nil
@@ -253,20 +252,6 @@ func (inc *incarnation) connect(ctx context.Context) error {
 	deadline := time.Now().Add(k.opts.StartTimeout)
 	sctx, scancel := context.WithDeadline(ctx, deadline)
 	defer scancel()
-	// Dialing blocks with retries until the kernel listens; cancel it on
-	// death or timeout.
-	stopWatch := make(chan struct{})
-	defer close(stopWatch)
-	go func() {
-		select {
-		case <-sctx.Done():
-			inc.cancel()
-		case <-inc.dead:
-			inc.cancel()
-		case <-stopWatch:
-		}
-	}()
-
 	zlog := log.New(slogWriter{k.log}, "", 0)
 	opts := func(extra ...zmq4.Option) []zmq4.Option {
 		return append([]zmq4.Option{zmq4.WithDialerRetry(10 * time.Millisecond), zmq4.WithDialerMaxRetries(-1), zmq4.WithLogger(zlog)}, extra...)
@@ -285,6 +270,24 @@ func (inc *incarnation) connect(ctx context.Context) error {
 	if err := inc.iopub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
 		return fmt.Errorf("subscribe iopub: %w", err)
 	}
+	// Dialing blocks with retries until the kernel listens; cancel it on
+	// death or timeout. A stopped kernel's listen backlog still accepts the
+	// TCP connection, and zmq4 then waits for the ZMTP greeting without a
+	// deadline: only closing the conn ends that wait.
+	stopWatch := make(chan struct{})
+	defer close(stopWatch)
+	go func() {
+		select {
+		case <-sctx.Done():
+		case <-inc.dead:
+		case <-stopWatch:
+			return
+		}
+		inc.cancel()
+		for _, t := range inc.trackers {
+			t.closeAll()
+		}
+	}()
 	ci := inc.ci
 	for i, d := range []struct {
 		name string
@@ -325,20 +328,42 @@ func (inc *incarnation) connect(ctx context.Context) error {
 	var reply *Message
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
-	send := func() error {
+	send := func(s zmq4.Socket) error {
 		h := newHeader("kernel_info_request", k.session)
 		ids = append(ids, h.MsgID)
 		inc.registerTo(h.MsgID, p)
-		return inc.send(inc.shell, h, nil, struct{}{})
+		return inc.send(s, h, nil, struct{}{})
 	}
-	if err := send(); err != nil {
+	if err := send(inc.shell); err != nil {
 		return inc.startErr(sctx, err)
+	}
+	// A kernel we attach to may still run code of the sidecar that died
+	// mid-execution: its shell stays silent until that code ends. The
+	// control channel (its own thread in ipykernel) answers anyway, so a
+	// control reply without a shell reply means busy, not hung: interrupt the
+	// orphaned execution (nobody waits for its result) and keep the state.
+	var controlAt time.Time
+	interrupted := false
+	if inc.attached {
+		if err := send(inc.control); err != nil {
+			return inc.startErr(sctx, err)
+		}
 	}
 	for {
 		for _, m := range p.take() {
 			if m.Channel == "shell" && m.Header.MsgType == "kernel_info_reply" && reply == nil {
 				mm := m
 				reply = &mm
+			}
+			if m.Channel == "control" && m.Header.MsgType == "kernel_info_reply" && controlAt.IsZero() {
+				controlAt = time.Now()
+			}
+		}
+		if reply == nil && !interrupted && !controlAt.IsZero() && time.Since(controlAt) >= attachBusyWait {
+			interrupted = true
+			k.log.Info("attached kernel is busy with code of the previous sidecar; interrupting it", "pid", inc.pid)
+			if err := inc.interrupt(); err != nil {
+				k.log.Warn("interrupt busy kernel", "pid", inc.pid, "err", err)
 			}
 		}
 		if reply != nil {
@@ -361,8 +386,13 @@ func (inc *incarnation) connect(ctx context.Context) error {
 		case <-p.signal:
 		case <-inc.iopubSeen:
 		case <-tick.C:
-			if err := send(); err != nil {
+			if err := send(inc.shell); err != nil {
 				return inc.startErr(sctx, err)
+			}
+			if inc.attached && controlAt.IsZero() {
+				if err := send(inc.control); err != nil {
+					return inc.startErr(sctx, err)
+				}
 			}
 		case <-inc.dead:
 			return inc.startErr(sctx, nil)
@@ -370,6 +400,20 @@ func (inc *incarnation) connect(ctx context.Context) error {
 			return inc.startErr(sctx, nil)
 		}
 	}
+}
+
+// attachBusyWait is how long an attached kernel whose control channel
+// answered may keep its shell silent before we take it as busy. An idle
+// ipykernel ignores SIGINT, so a wrong guess on a slow machine costs nothing.
+const attachBusyWait = time.Second
+
+// interrupt interrupts the kernel without waiting for an answer: an
+// interrupt_request on control in message mode, else the platform's signal.
+func (inc *incarnation) interrupt() error {
+	if inc.k.spec.InterruptMode == "message" {
+		return inc.send(inc.control, newHeader("interrupt_request", inc.k.session), nil, struct{}{})
+	}
+	return interruptProcess(inc.pid, inc.interruptEvent)
 }
 
 func (inc *incarnation) startErr(sctx context.Context, err error) error {
@@ -527,7 +571,7 @@ func (inc *incarnation) heartbeat() {
 		case <-timer.C:
 			k.log.Warn("kernel missed its heartbeat; killing it", "pid", inc.pid, "timeout", k.opts.HeartbeatTimeout)
 			inc.die(fmt.Errorf("%w: no heartbeat for %s (process %d hung or stopped; killed)", ErrKernelDead, k.opts.HeartbeatTimeout, inc.pid))
-			_ = syscall.Kill(-inc.pid, syscall.SIGKILL)
+			_ = killProcessGroup(inc.pid)
 			inc.cancel()
 			<-res
 			return
@@ -565,11 +609,7 @@ func (inc *incarnation) stop(ctx context.Context, restart, hard bool) {
 			// A busy ipykernel handles shutdown_request only once its code
 			// stops: interrupt it first rather than wait for SIGTERM.
 			if inc.busy.Load() {
-				if inc.k.spec.InterruptMode == "message" {
-					_ = inc.send(inc.control, newHeader("interrupt_request", inc.k.session), nil, struct{}{})
-				} else {
-					_ = syscall.Kill(-inc.pid, syscall.SIGINT)
-				}
+				_ = inc.interrupt()
 			}
 			h := newHeader("shutdown_request", inc.k.session)
 			if err := inc.send(inc.control, h, nil, map[string]any{"restart": restart}); err != nil {
@@ -579,14 +619,14 @@ func (inc *incarnation) stop(ctx context.Context, restart, hard bool) {
 		}
 		if !exited() && !hard {
 			inc.k.log.Info("kernel ignored shutdown_request; SIGTERM", "pid", inc.pid)
-			_ = syscall.Kill(-inc.pid, syscall.SIGTERM)
+			_ = terminateProcessGroup(inc.pid)
 			wait(grace)
 		}
 		if !exited() {
 			inc.k.log.Warn("kernel ignored SIGTERM; SIGKILL", "pid", inc.pid)
 		}
 		// Always: the kernel's leftover children die with it.
-		_ = syscall.Kill(-inc.pid, syscall.SIGKILL)
+		_ = killProcessGroup(inc.pid)
 		<-inc.exited
 		inc.die(fmt.Errorf("%w: stopped", ErrKernelDead))
 		inc.releaseSockets()
@@ -633,3 +673,11 @@ func (w slogWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// appendEnv adds kv to env, starting from our own environment when env is nil
+// (inherit), without writing into env's backing array.
+func appendEnv(env []string, kv string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	return append(env[:len(env):len(env)], kv)
+}

@@ -2,15 +2,14 @@ package kernel
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -219,8 +218,8 @@ func (k *Local) Interrupt(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err := syscall.Kill(-inc.pid, syscall.SIGINT); err != nil {
-		return fmt.Errorf("interrupt kernel: signal process group %d: %w", inc.pid, err)
+	if err := interruptProcess(inc.pid, inc.interruptEvent); err != nil {
+		return fmt.Errorf("interrupt kernel: %w", err)
 	}
 	return nil
 }

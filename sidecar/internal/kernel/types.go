@@ -94,9 +94,9 @@ type Conn interface {
 
 // ExecuteRequest is an execute_request.
 type ExecuteRequest struct {
-	Code                                         string
+	Code                                          string
 	Silent, StoreHistory, AllowStdin, StopOnError bool
-	UserExpressions                              map[string]string
+	UserExpressions                               map[string]string
 	// Timeout > 0: interrupt at expiry, restart if the interrupt does not take.
 	Timeout time.Duration
 }

@@ -53,6 +53,10 @@ type Options struct {
 	MaxStreamBytes int
 	// HistoryLimit is how many finished executions a session remembers (default 1000).
 	HistoryLimit int
+	// ReattachTimeout bounds re-attaching to one kernel a previous sidecar
+	// left (the handshake, including interrupting code it still runs);
+	// a kernel that does not answer within it is killed. Default 10s.
+	ReattachTimeout time.Duration
 }
 
 // Event is what subscribers receive: output ops, execution state, kernel
@@ -123,6 +127,8 @@ type Manager struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	starting map[string]*sync.Mutex
+	// reattaching: notebook → closed when its background re-attach ended.
+	reattaching map[string]chan struct{}
 
 	subMu   sync.RWMutex
 	subs    map[int]func(Event)
@@ -137,11 +143,15 @@ func NewManager(opts Options) *Manager {
 	if opts.HistoryLimit <= 0 {
 		opts.HistoryLimit = 1000
 	}
+	if opts.ReattachTimeout <= 0 {
+		opts.ReattachTimeout = 10 * time.Second
+	}
 	opts.Kernel.Logger = opts.Logger
 	if opts.RuntimeDir != "" {
 		opts.Kernel.RuntimeDir = opts.RuntimeDir
 	}
-	return &Manager{opts: opts, log: opts.Logger, sessions: map[string]*Session{}, starting: map[string]*sync.Mutex{}, subs: map[int]func(Event){}}
+	return &Manager{opts: opts, log: opts.Logger, sessions: map[string]*Session{}, starting: map[string]*sync.Mutex{},
+		reattaching: map[string]chan struct{}{}, subs: map[int]func(Event){}}
 }
 
 func normPath(p string) string {
@@ -201,16 +211,21 @@ func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.La
 // Options returns the options the Manager runs with (defaults filled in).
 func (m *Manager) Options() Options { return m.opts }
 
-// Get returns the session of notebookPath, nil when none.
+// Get returns the session of notebookPath, nil when none. While the kernel
+// of that notebook is being re-attached (Reattach), Get waits for it
+// (bounded).
 func (m *Manager) Get(notebookPath string) *Session {
+	path := normPath(notebookPath)
+	m.awaitReattach(path)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sessions[normPath(notebookPath)]
+	return m.sessions[path]
 }
 
 // Stop shuts the kernel of notebookPath down and forgets its session.
 func (m *Manager) Stop(ctx context.Context, notebookPath string) error {
 	path := normPath(notebookPath)
+	m.awaitReattach(path)
 	m.mu.Lock()
 	s := m.sessions[path]
 	delete(m.sessions, path)
@@ -225,7 +240,9 @@ func (m *Manager) Stop(ctx context.Context, notebookPath string) error {
 // ErrNoSession: no kernel runs for that notebook.
 var ErrNoSession = errors.New("no kernel for this notebook")
 
-// List returns every session.
+// List returns every session. It does not wait for re-attaches under way
+// (initialize calls it): such a session appears when it is ready, with a
+// kernel event (status idle) to subscribers.
 func (m *Manager) List() []*Session {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -266,6 +283,7 @@ func (m *Manager) emit(e Event) {
 
 // Close shuts every kernel down.
 func (m *Manager) Close(ctx context.Context) {
+	m.awaitReattach("")
 	m.mu.Lock()
 	ss := m.sessions
 	m.sessions = map[string]*Session{}
@@ -284,6 +302,7 @@ func (m *Manager) Close(ctx context.Context) {
 // Detach lets go of every kernel without stopping it (sidecar exit when
 // kernels should outlive it); a later Reattach picks them up again.
 func (m *Manager) Detach() {
+	m.awaitReattach("")
 	m.mu.Lock()
 	ss := m.sessions
 	m.sessions = map[string]*Session{}
@@ -293,45 +312,156 @@ func (m *Manager) Detach() {
 	}
 }
 
-// Reattach attaches to the kernels a previous sidecar left in the runtime
-// dir: one session per notebook that still exists. Kernels whose notebook is
-// gone are shut down (orphans); records of dead kernels are removed.
-func (m *Manager) Reattach(ctx context.Context) ([]*Session, error) {
+// Reattachment is a Reattach under way.
+type Reattachment struct {
+	done     chan struct{}
+	mu       sync.Mutex
+	sessions []*Session
+}
+
+// Wait returns the sessions re-attached once every re-attach ended.
+func (r *Reattachment) Wait(ctx context.Context) ([]*Session, error) {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for re-attach: %w", ctx.Err())
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sessions, nil
+}
+
+// Reattach picks up the kernels a previous sidecar left in the runtime dir,
+// one session per notebook that still exists, in the background: it returns
+// at once, so a sidecar answers its client while kernels come back. Calls
+// for a notebook whose kernel is still being re-attached wait for it (Get,
+// Start, Stop; List does not). A kernel that cannot be re-attached within
+// ReattachTimeout (hung, or stuck in code that ignores the interrupt) is
+// killed, since no one else could ever reach it; kernels whose notebook is
+// gone are shut down; records of dead kernels are removed. Cancelling ctx
+// (the sidecar stopping) leaves the remaining kernels alone.
+func (m *Manager) Reattach(ctx context.Context) (*Reattachment, error) {
+	r := &Reattachment{done: make(chan struct{})}
 	dir := m.opts.Kernel.RuntimeDir
 	if dir == "" {
-		return nil, nil
+		close(r.done)
+		return r, nil
 	}
 	recs, err := kernel.ListRecords(dir)
 	if err != nil {
-		return nil, err
+		close(r.done)
+		return r, err
 	}
-	var out []*Session
+	var wg sync.WaitGroup
 	for _, rec := range recs {
 		if !rec.Alive() {
 			rec.Remove()
 			continue
 		}
-		if rec.Label == "" || m.Get(rec.Label) != nil {
+		if rec.Label == "" {
 			continue
 		}
-		k, err := kernel.Attach(ctx, rec, m.opts.Kernel)
-		if err != nil {
-			m.log.Warn("re-attach kernel", "pid", rec.PID, "notebook", rec.Label, "err", err)
-			continue
-		}
-		if _, err := os.Stat(rec.Label); err != nil {
-			m.log.Info("notebook gone; shutting its kernel down", "notebook", rec.Label, "pid", rec.PID)
-			k.Shutdown(ctx)
-			continue
-		}
-		s := newSession(m, rec.Label, rec.Spec, k)
+		path := rec.Label
 		m.mu.Lock()
-		m.sessions[rec.Label] = s
+		if m.sessions[path] != nil || m.reattaching[path] != nil {
+			m.mu.Unlock()
+			continue
+		}
+		ch := make(chan struct{})
+		m.reattaching[path] = ch
 		m.mu.Unlock()
-		m.emit(Event{NotebookPath: rec.Label, Kind: EventKernel, KernelStatus: string(kernel.StatusIdle)})
-		out = append(out, s)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := m.reattachOne(ctx, rec)
+			// Publish the session and end the wait in one step, so a waiter
+			// woken by ch finds it.
+			m.mu.Lock()
+			delete(m.reattaching, path)
+			if s != nil {
+				m.sessions[path] = s
+			}
+			m.mu.Unlock()
+			close(ch)
+			if s != nil {
+				m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusIdle)})
+				r.mu.Lock()
+				r.sessions = append(r.sessions, s)
+				r.mu.Unlock()
+			}
+		}()
 	}
-	return out, nil
+	go func() {
+		wg.Wait()
+		close(r.done)
+	}()
+	return r, nil
+}
+
+// reattachOne attaches to the kernel of rec; nil when it was not kept.
+func (m *Manager) reattachOne(ctx context.Context, rec kernel.Record) *Session {
+	ko := m.opts.Kernel
+	ko.StartTimeout = m.opts.ReattachTimeout
+	t0 := time.Now()
+	k, err := kernel.Attach(ctx, rec, ko)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			// Stopping: leave the kernel for the next sidecar.
+		case !rec.Alive():
+			m.log.Info("kernel exited while re-attaching", "notebook", rec.Label, "pid", rec.PID)
+			rec.Remove()
+		default:
+			m.log.Warn("cannot re-attach the kernel a previous sidecar left; killing it, since nothing could reach it any more",
+				"notebook", rec.Label, "pid", rec.PID, "err", err)
+			kctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := rec.Kill(kctx); err != nil {
+				m.log.Warn("kill unreachable kernel", "pid", rec.PID, "err", err)
+			}
+		}
+		return nil
+	}
+	if _, err := os.Stat(rec.Label); err != nil {
+		m.log.Info("notebook gone; shutting its kernel down", "notebook", rec.Label, "pid", rec.PID)
+		k.Shutdown(ctx)
+		return nil
+	}
+	m.log.Info("re-attached kernel", "notebook", rec.Label, "pid", rec.PID, "took", time.Since(t0).Round(time.Millisecond))
+	return newSession(m, rec.Label, rec.Spec, k)
+}
+
+// awaitReattach waits while the kernel of path (any kernel when path is "")
+// is being re-attached, at most twice ReattachTimeout: Attach is bounded by
+// it, killing an unreachable kernel takes a moment more.
+func (m *Manager) awaitReattach(path string) {
+	var deadline *time.Timer
+	for {
+		m.mu.Lock()
+		var ch chan struct{}
+		if path != "" {
+			ch = m.reattaching[path]
+		} else {
+			for _, c := range m.reattaching {
+				ch = c
+				break
+			}
+		}
+		m.mu.Unlock()
+		if ch == nil {
+			return
+		}
+		if deadline == nil {
+			deadline = time.NewTimer(2 * m.opts.ReattachTimeout)
+			defer deadline.Stop()
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			m.log.Warn("re-attach still under way; going on without it", "notebook", path)
+			return
+		}
+	}
 }
 
 func newTaskID() string {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -217,8 +216,8 @@ func TestDeadKernelPropagates(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if err := syscall.Kill(s.Kernel().PID(), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	if p, err := os.FindProcess(s.Kernel().PID()); err != nil || p.Kill() != nil {
+		t.Fatalf("kill kernel %d: %v", s.Kernel().PID(), err)
 	}
 	for _, e := range []*session.Execution{running, queued1, queued2} {
 		if st := wait(t, e); st.Status != session.StatusDead || !strings.Contains(st.Evalue, "killed") {
