@@ -14,7 +14,16 @@
 // goroutine, a restart builds fresh sockets, and our own transports close
 // every conn a socket ever dialed.
 //
+// Process control is per platform (proc_unix.go, proc_windows.go): on Unix
+// the kernel leads its own process group, interrupt is SIGINT to the group
+// and the shutdown ladder ends in SIGTERM/SIGKILL to it; on Windows the
+// kernel gets a new process group and a named interrupt event
+// (JPY_INTERRUPT_EVENT, what ipykernel waits on there) and is ended with
+// TerminateProcess.
+//
 // Kernels can outlive the sidecar: a record next to the connection file in
 // Options.RuntimeDir lets a later process Attach to a running kernel, and
-// Detach lets go of one without stopping it.
+// Detach lets go of one without stopping it. Attach interrupts a kernel still
+// busy with the dead sidecar's code (control answers, shell does not), and
+// Record.Kill ends one that cannot be attached.
 package kernel

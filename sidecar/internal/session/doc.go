@@ -8,6 +8,7 @@
 // with Seq >= since and Next, the cursor for the following call. RunInternal
 // runs silent helper code through the same queue without history or events.
 // With Options.RuntimeDir set, Detach leaves the kernels running and a new
-// Manager's Reattach picks them up again (kernels of deleted notebooks are
-// shut down).
+// Manager's Reattach picks them up again in the background (kernels of
+// deleted notebooks are shut down, unreachable ones killed); Get, Start and
+// Stop for a notebook whose kernel is still coming back wait for it.
 package session
