@@ -129,9 +129,11 @@ def k4(args, out):
                         raise SystemExit(f"no reply 60 s after the interrupt ({retries} re-sent)")
                     retries += 1
                     km.interrupt_kernel()
-            t1 = time.perf_counter()
             assert reply["content"].get("ename") == "KeyboardInterrupt", reply["content"]
-            wait_iopub(kc, msg_id, "status")  # let it settle to idle before the next round
+            # Stop at status: idle, the same event our side's Execute returns on
+            # (the run is over and the kernel takes the next request).
+            wait_iopub(kc, msg_id, "status")
+            t1 = time.perf_counter()
             out["samples_ms"].append(ms(t0, t1))
     finally:
         stop(km, kc)

@@ -43,7 +43,7 @@ var benches = []bench{
 	{"K3a", "100k `print` lines → idle", "<= 0.8", 5, 0},
 	{"K3b", "50 MB stream → idle", "<= 0.8", 5, 0},
 	{"K3c", "50 MB execute_result → idle", "<= 0.8", 5, 0},
-	{"K4", "interrupt `while True: pass` → KeyboardInterrupt reply", "<= 1.0", 10, 0},
+	{"K4", "interrupt `while True: pass` → KeyboardInterrupt reply + status: idle", "<= 1.0", 10, 0},
 	{"K5", "kernel SIGKILLed mid-run → caller sees \"kernel died\"", "ours <= 100 ms", 5, 0},
 }
 
