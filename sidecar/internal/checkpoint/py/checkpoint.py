@@ -449,7 +449,7 @@ def _cached(fd, size):
     """Whether the blob looks resident in the page cache: then a buffered read
     copies from memory, while O_DIRECT would read the disk again."""
     nowait = getattr(os, "RWF_NOWAIT", None)
-    if nowait is None:
+    if nowait is None or not hasattr(os, "preadv"):
         return True
     probe = bytearray(1)
     for off in (size // 2, size - 1):
@@ -472,6 +472,27 @@ def _set_direct(fd, on):
     return on
 
 
+def _pread_into(fd, view, off):
+    """Read into view at file offset off (one read; may be short)."""
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [view], off)
+    # Windows has no pread: seek + readinto on the same descriptor.
+    with io.FileIO(fd, "rb", closefd=False) as raw:
+        raw.seek(off)
+        return raw.readinto(view) or 0
+
+
+def _pread(fd, n, off):
+    buf = bytearray(n)
+    got = 0
+    while got < n:
+        k = _pread_into(fd, memoryview(buf)[got:], off + got)
+        if not k:
+            break
+        got += k
+    return bytes(buf[:got])
+
+
 def _plan(f, digest, size):
     """Read the (not yet verified) trailer and cut the blob into runs
     [start, end), each read into its own memory. Returns (version, runs,
@@ -479,7 +500,9 @@ def _plan(f, digest, size):
     A lying trailer only makes a wrong plan: the digest check fails later."""
     if size < len(MAGIC) + 24:
         raise BlobVerificationError("blob %s is too short" % digest[:12])
-    tail = os.pread(f, 24, size - 24)
+    tail = _pread(f, 24, size - 24)
+    if len(tail) != 24:
+        raise BlobVerificationError("blob %s ended early" % digest[:12])
     pickle_len, nbuf, ser = struct.unpack("<QII", tail[:16])
     if tail[16:] == END:
         version = 2
@@ -491,7 +514,9 @@ def _plan(f, digest, size):
     pickle_end = len(MAGIC) + pickle_len
     if pickle_end + lens_size + 24 > size:
         raise BlobVerificationError("blob %s has an inconsistent layout" % digest[:12])
-    lens_raw = os.pread(f, lens_size, size - 24 - lens_size)
+    lens_raw = _pread(f, lens_size, size - 24 - lens_size)
+    if len(lens_raw) != lens_size:
+        raise BlobVerificationError("blob %s ended early" % digest[:12])
     lens = [struct.unpack_from("<Q", lens_raw, 8 * i)[0] for i in range(nbuf)]
     trailer = size - 24 - lens_size
     if version == 1:
@@ -549,7 +574,8 @@ def _read_verified(path, digest, size):
             raise BlobVerificationError("blob %s is not a regular file" % digest[:12])
         if st.st_size != size:
             raise BlobVerificationError("blob %s is %d bytes, the manifest says %d (truncated or replaced)" % (digest[:12], st.st_size, size))
-        os.set_blocking(fd, True)
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
         version, runs, where, pickle_len, ser = _plan(fd, digest, size)
         direct = False
         if version == 2 and size >= DIRECT_MIN and hasattr(os, "O_DIRECT") and not _cached(fd, size):
@@ -573,7 +599,7 @@ def _read_verified(path, digest, size):
                             # Whole pages; at the end of the file the read is short.
                             want = min(_up(want, PAGE), len(mv) - (got - a))
                         try:
-                            k = os.preadv(fd, [mv[got - a : got - a + want]], got)
+                            k = _pread_into(fd, mv[got - a : got - a + want], got)
                         except OSError as e:
                             if direct and e.errno == errno.EINVAL:
                                 direct = _set_direct(fd, False)
