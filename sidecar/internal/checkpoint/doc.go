@@ -24,8 +24,9 @@
 // which a blob could be swapped between a Go-side check and the kernel's read.
 // Large buffers sit page-aligned in the blob, so a blob that is not in the
 // page cache is read with O_DIRECT straight into the arrays' final memory
-// (no page-cache copy), in 16 MiB chunks hashed by a helper thread while the
-// next chunk is read.
+// (no page-cache copy, no readahead: 64 MiB reads), each chunk hashed by a
+// helper thread while the next one is read. A blob already in the page cache
+// (probed with RWF_NOWAIT) is read through it.
 //
 // A save is atomic: blobs are renamed into the store only once complete and
 // fsynced, and the manifest is replaced by a rename, so a kernel killed
