@@ -66,7 +66,8 @@ function mimes(cell: vscode.NotebookCell): string[][] {
 
 function cellById(doc: vscode.NotebookDocument, id: string): vscode.NotebookCell {
   const c = doc.getCells().find((c) => (c.metadata as { id?: string }).id === id);
-  assert.ok(c, `cell ${id} not found`);
+  // On failure, say what the buffer holds: a lost id must be diagnosable from the CI log.
+  assert.ok(c, `cell ${id} not found (version ${doc.version}; cells: ${JSON.stringify(doc.getCells().map((x) => x.metadata))})`);
   return c;
 }
 
