@@ -115,6 +115,17 @@ func (c *Call) ResolvePath(p string) (string, error) {
 	return c.Core.Roots().Resolve(p)
 }
 
+// SessionFor resolves a tool's notebook_path argument inside the workspace and
+// returns the path with its running session.
+func (c *Call) SessionFor(notebookPath string) (string, *session.Session, error) {
+	path, err := c.ResolvePath(notebookPath)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := c.Session(path)
+	return path, s, err
+}
+
 // Session returns the notebook's kernel session or an actionable ErrNoKernel.
 func (c *Call) Session(notebookPath string) (*session.Session, error) {
 	s := c.Core.Sessions.Get(notebookPath)

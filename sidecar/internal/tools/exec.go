@@ -267,11 +267,7 @@ func progressMessage(st session.ExecState, ops int) string {
 }
 
 func getExecutionStream(ctx context.Context, c *Call, in StreamIn) (ExecutionOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return ExecutionOut{}, err
-	}
-	s, err := c.Session(path)
+	path, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return ExecutionOut{}, err
 	}
@@ -308,11 +304,7 @@ func getExecutionStream(ctx context.Context, c *Call, in StreamIn) (ExecutionOut
 }
 
 func submitInput(ctx context.Context, c *Call, in InputIn) (ExecutionOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return ExecutionOut{}, err
-	}
-	s, err := c.Session(path)
+	path, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return ExecutionOut{}, err
 	}

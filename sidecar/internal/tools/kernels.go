@@ -254,11 +254,7 @@ func stopKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error)
 }
 
 func restartKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return StatusOut{}, err
-	}
-	s, err := c.Session(path)
+	path, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return StatusOut{}, err
 	}
@@ -269,11 +265,7 @@ func restartKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, err
 }
 
 func interruptKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return StatusOut{}, err
-	}
-	s, err := c.Session(path)
+	path, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return StatusOut{}, err
 	}
@@ -287,11 +279,7 @@ func interruptKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, e
 }
 
 func getKernelInfo(ctx context.Context, c *Call, in NotebookArg) (KernelInfoOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return KernelInfoOut{}, err
-	}
-	s, err := c.Session(path)
+	_, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return KernelInfoOut{}, err
 	}

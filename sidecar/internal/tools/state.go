@@ -438,11 +438,7 @@ func (e sessionExecutor) RunCell(ctx context.Context, cell notebookmodel.Cell) (
 }
 
 func syncStateFromDisk(ctx context.Context, c *Call, in SyncIn) (SyncOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return SyncOut{}, err
-	}
-	s, err := c.Session(path)
+	path, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return SyncOut{}, err
 	}
@@ -505,11 +501,7 @@ type InspectVariableOut struct {
 }
 
 func inspectVariable(ctx context.Context, c *Call, in InspectVariableIn) (InspectVariableOut, error) {
-	path, err := c.ResolvePath(in.NotebookPath)
-	if err != nil {
-		return InspectVariableOut{}, err
-	}
-	s, err := c.Session(path)
+	_, s, err := c.SessionFor(in.NotebookPath)
 	if err != nil {
 		return InspectVariableOut{}, err
 	}
