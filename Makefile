@@ -17,7 +17,7 @@ VENV     := .venv
 VENV_OK  := $(VENV)/.requirements.stamp
 GO_SRC   := $(shell find sidecar protocol notebookmodel internal -name '*.go' -o -name '*.py' 2>/dev/null) go.mod go.sum
 
-.PHONY: all sidecar wasm extension vsix vsix-all venv test test-go test-node test-inspector test-vscode bench fuzz generate clean
+.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-packaging test-vscode bench fuzz generate clean
 
 all: sidecar wasm extension vsix
 
@@ -53,6 +53,16 @@ vsix: sidecar wasm extension
 vsix-all: wasm extension
 	$(NPM) run --silent package:all
 
+# Everything a release publishes, in dist/release: every VSIX, the npm tarballs, the wheels and SHA256SUMS.
+release: vsix-all
+	node packaging/build.mjs --targets all --out dist/release
+	cp dist/mcp-jupyter-*-$$(node -p "require('./package.json').version").vsix dist/release/
+	cd dist/release && sha256sum *.vsix *.tgz *.whl > SHA256SUMS && cat SHA256SUMS
+
+# Two clean builds of the release binaries give the same bytes.
+reproducible:
+	./packaging/reproducible.sh
+
 ## --- Python venv for real kernels ---------------------------------------------
 venv: $(VENV_OK)
 $(VENV_OK): testfixtures/requirements.txt
@@ -65,7 +75,7 @@ export MCP_JUPYTER_REQUIRE_VENV := 1
 export MCP_JUPYTER_REQUIRE_BWRAP := 1
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-test: venv all test-go test-node test-inspector test-vscode
+test: venv all test-go test-node test-inspector test-packaging test-vscode
 
 test-go: venv
 	$(GO) vet ./...
@@ -77,6 +87,10 @@ test-node: node_modules/.package-lock.json
 # A third real MCP client: the MCP Inspector CLI (Node 24 and the Inspector from npm, cached in .cache/).
 test-inspector: sidecar
 	MCP_JUPYTER_BIN=$(abspath $(BIN)) ./tests/mcp/inspector_smoke.sh
+
+# The npm and pip packages, installed offline with no Go on PATH, each pass a real MCP client check.
+test-packaging: venv
+	./tests/packaging/run.sh
 
 test-vscode: node_modules/.package-lock.json
 	$(NPM) run --silent test:vscode

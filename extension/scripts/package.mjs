@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { goBuild, releaseVersion } from '../../packaging/targets.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -33,14 +34,6 @@ function run(cmd, args, opts = {}) {
   execFileSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
 }
 
-function gitVersion() {
-  try {
-    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], { cwd: root, encoding: 'utf8' }).trim();
-  } catch {
-    return '0.0.0-dev';
-  }
-}
-
 function requireFile(p, hint) {
   if (!fs.existsSync(p)) {
     console.error(`missing ${path.relative(root, p)}: ${hint}`);
@@ -61,8 +54,7 @@ function packageTarget(target, binary) {
   const out = path.join(root, 'dist', `mcp-jupyter-${target}-${pkg.version}.vsix`);
   const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
   run(process.execPath, [
-    vsce, 'package', '--target', target, '--no-dependencies', '--allow-missing-repository',
-    '--skip-license', '--allow-star-activation', '--out', out,
+    vsce, 'package', '--target', target, '--no-dependencies', '--out', out,
   ]);
   console.log(`${path.relative(root, out)}: ${(fs.statSync(out).size / 1024 / 1024).toFixed(2)} MiB`);
   return out;
@@ -71,17 +63,14 @@ function packageTarget(target, binary) {
 const args = process.argv.slice(2);
 requireFile(path.join(root, 'extension', 'dist', 'extension.js'), 'run npm run build first');
 if (args[0] === '--all') {
-  const version = process.env.VERSION || gitVersion();
-  const ldflags = `-s -w -X github.com/mcp-jupyter/mcp-jupyter/sidecar.Version=${version}`;
+  const version = process.env.VERSION || releaseVersion();
   const failed = [];
   for (const [target, [goos, goarch]] of Object.entries(targets)) {
     const exe = goos === 'windows' ? 'mcp-jupyter.exe' : 'mcp-jupyter';
     const bin = path.join(root, '.cache', 'sidecar', target, exe);
     // One target's failure (e.g. code that does not build for Windows) must not hide the others.
     try {
-      run('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', bin, './sidecar/cmd/mcp-jupyter'], {
-        env: { ...process.env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch },
-      });
+      goBuild(targetFor(goos, goarch), bin, version);
       packageTarget(target, bin);
     } catch (err) {
       console.error(`${target}: ${err.message.split('\n')[0]}`);
