@@ -17,7 +17,7 @@ VENV     := .venv
 VENV_OK  := $(VENV)/.requirements.stamp
 GO_SRC   := $(shell find sidecar protocol notebookmodel internal -name '*.go' -o -name '*.py' 2>/dev/null) go.mod go.sum
 
-.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-packaging test-vscode bench fuzz generate clean
+.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-packaging test-clis test-vscode bench fuzz generate clean
 
 all: sidecar wasm extension vsix
 
@@ -75,7 +75,7 @@ export MCP_JUPYTER_REQUIRE_VENV := 1
 export MCP_JUPYTER_REQUIRE_BWRAP := 1
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-test: venv all test-go test-node test-inspector test-packaging test-vscode
+test: venv all test-go test-node test-inspector test-packaging test-clis test-vscode
 
 test-go: venv
 	$(GO) vet ./...
@@ -91,6 +91,11 @@ test-inspector: sidecar
 # The npm and pip packages, installed offline with no Go on PATH, each pass a real MCP client check.
 test-packaging: venv
 	./tests/packaging/run.sh
+
+# Claude Code, Codex, Gemini CLI and Copilot CLI (npm, cached in .cache/clis), each configured with its own
+# `mcp add`, list every tool and run a cell (prompt modes against a scripted model on loopback; Codex's app-server).
+test-clis: sidecar venv
+	MCP_JUPYTER_BIN=$(abspath $(BIN)) ./tests/clis/run.sh
 
 test-vscode: node_modules/.package-lock.json
 	$(NPM) run --silent test:vscode

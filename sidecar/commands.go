@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -28,10 +27,14 @@ import (
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
 )
 
-func newLogger(stderr io.Writer) *slog.Logger {
-	level := slog.LevelInfo
-	if v := os.Getenv("MCP_JUPYTER_LOG"); strings.EqualFold(v, "debug") {
-		level = slog.LevelDebug
+// newLogger logs to stderr at $MCP_JUPYTER_LOG (debug, info, warn or error),
+// else at level. `mcp` over stdio defaults to warn: agent CLIs show a server's
+// stderr as errors (Claude Code prints each line as "[ERROR] … Server stderr").
+func newLogger(stderr io.Writer, level slog.Level) *slog.Logger {
+	if v := os.Getenv("MCP_JUPYTER_LOG"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			fmt.Fprintf(stderr, "mcp-jupyter: MCP_JUPYTER_LOG=%q is not a level (debug, info, warn, error); using %s\n", v, level)
+		}
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
@@ -63,7 +66,7 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	logger := newLogger(stderr)
+	logger := newLogger(stderr, slog.LevelInfo)
 	slog.SetDefault(logger)
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -159,7 +162,11 @@ func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	logger := newLogger(stderr)
+	level := slog.LevelWarn
+	if *httpAddr != "" {
+		level = slog.LevelInfo
+	}
+	logger := newLogger(stderr, level)
 	slog.SetDefault(logger)
 	dir := *wsDir
 	if dir == "" {

@@ -22,6 +22,13 @@ type Options struct {
 }
 
 // New builds an MCP server exposing every tool of reg, backed by core.
+// Instructions are the server's instructions to the model. Some clients keep
+// only the first ~250 characters (Codex), so the key rule comes first and the
+// whole fits in 250.
+const Instructions = "Notebooks shared live with a human: address cells by cell_id from get_notebook_outline " +
+	"(a stale index is refused with the fresh outline). start_kernel, then run_cell or run_cell_async + " +
+	"get_execution_stream. Edits go to the open editor."
+
 func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -31,9 +38,7 @@ func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "MCP Jupyter", Version: opts.Version}, &mcp.ServerOptions{
 		Logger: opts.Logger,
-		Instructions: "Jupyter notebooks shared with a human: get_notebook_outline first (cells have ids), " +
-			"start_kernel, then run_cell_async + get_execution_stream (or run_cell). Address cells by cell_id; " +
-			"a stale index is refused with the fresh outline. Edits go to the open editor buffer when there is one.",
+		Instructions: Instructions,
 	})
 	for _, t := range reg.List() {
 		addTool(srv, core, t, opts.Logger)

@@ -240,3 +240,16 @@ func TestOutlineResource(t *testing.T) {
 		t.Error("outline resource outside the workspace: want an error")
 	}
 }
+
+// Codex keeps about the first 250 characters of a server's instructions: the
+// whole must fit, and the rule on cell ids must come first.
+func TestInstructionsFitWhatClientsKeep(t *testing.T) {
+	cs, _ := connect(t)
+	got := cs.InitializeResult().Instructions
+	if got != mcpserver.Instructions || len(got) > 250 {
+		t.Fatalf("instructions (%d chars, want ≤ 250): %q", len(got), got)
+	}
+	if i := strings.Index(got, "cell_id"); i < 0 || i > 80 {
+		t.Errorf("the cell_id rule is at %d, want it in the first sentence: %q", i, got)
+	}
+}

@@ -182,7 +182,29 @@ func (t *Tool) Invoke(ctx context.Context, c *Call, args json.RawMessage) (out a
 	return out, err
 }
 
-func (t *Tool) decode(args json.RawMessage, v any) error {
+// clientInjected are arguments that agent clients add to every tool's schema
+// for their own use and then pass through to the server: Gemini CLI's
+// wait_for_previous (its model sets it to order calls within a turn). They are
+// dropped, not refused; any other unknown argument is still refused.
+var clientInjected = []string{"wait_for_previous"}
+
+// dropInjected removes the client-injected arguments the tool does not declare
+// and reports whether it removed any.
+func (t *Tool) dropInjected(obj map[string]any) bool {
+	dropped := false
+	for _, name := range clientInjected {
+		if _, declared := t.InputSchema.Properties[name]; declared {
+			continue
+		}
+		if _, ok := obj[name]; ok {
+			delete(obj, name)
+			dropped = true
+		}
+	}
+	return dropped
+}
+
+func (t *Tool) decode(args json.RawMessage, v any) (err error) {
 	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
 		args = json.RawMessage("{}")
 	}
@@ -190,8 +212,14 @@ func (t *Tool) decode(args json.RawMessage, v any) error {
 	if err := json.Unmarshal(args, &generic); err != nil {
 		return fmt.Errorf("%w for %s: arguments are not valid JSON: %v", ErrBadArguments, t.Name, err)
 	}
-	if _, ok := generic.(map[string]any); !ok {
+	obj, ok := generic.(map[string]any)
+	if !ok {
 		return fmt.Errorf("%w for %s: arguments must be a JSON object, got %s; expected %s", ErrBadArguments, t.Name, jsonKind(generic), t.usage())
+	}
+	if t.dropInjected(obj) {
+		if args, err = json.Marshal(obj); err != nil {
+			return fmt.Errorf("%w for %s: %v", ErrBadArguments, t.Name, err)
+		}
 	}
 	if err := t.in.Validate(generic); err != nil {
 		return fmt.Errorf("%w for %s: %v; expected %s", ErrBadArguments, t.Name, err, t.usage())
