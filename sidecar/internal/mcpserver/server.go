@@ -37,7 +37,7 @@ func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
 		opts.Name = "mcp-jupyter"
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "MCP Jupyter", Version: opts.Version}, &mcp.ServerOptions{
-		Logger: opts.Logger,
+		Logger:       opts.Logger,
 		Instructions: Instructions,
 	})
 	for _, t := range reg.List() {
