@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { EnvironmentPicker } from './env/picker';
 import { EnvironmentChoice, KernelController } from './kernel/controller';
 import { registerMcpProvider } from './mcpProvider';
+import { registerReach } from './reach';
 import { captureSnapshot, findNotebook, NotebookEditor, NotebookType } from './notebooks';
 import { checkVersion, findBinary } from './sidecar/binary';
 import { Logger, SidecarClient } from './sidecar/client';
@@ -25,6 +26,8 @@ export interface Api {
   tools: LanguageModelTools;
   sync: SyncNotifier;
   picker: EnvironmentPicker;
+  /** The directory put on the PATH of this window's terminals (the bundled binary's). */
+  terminalPath: Promise<string>;
 }
 
 let active: { sidecar: SidecarClient } | undefined;
@@ -67,6 +70,8 @@ export function activate(context: vscode.ExtensionContext): Api {
     checkedBinary.catch(() => (checkedBinary = undefined));
     return checkedBinary;
   };
+
+  const terminalPath = registerReach(context, resolveBinary, log);
 
   const sidecar = new SidecarClient({
     resolveBinary,
@@ -172,7 +177,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker };
+  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker, terminalPath };
 }
 
 export async function deactivate(): Promise<void> {

@@ -159,6 +159,29 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'an integrated terminal finds the bundled mcp-jupyter on PATH',
+    async () => {
+      const dir = await api.terminalPath;
+      const out = path.join(workspace, '.which-mcp-jupyter');
+      fs.rmSync(out, { force: true });
+      const term = vscode.window.createTerminal({
+        name: 'which mcp-jupyter',
+        shellPath: '/bin/sh',
+        shellArgs: ['-c', `command -v mcp-jupyter > "${out}.tmp"; mcp-jupyter version >> "${out}.tmp"; mv "${out}.tmp" "${out}"`],
+      });
+      try {
+        const text = await until('the terminal to say which mcp-jupyter it runs', () => fs.existsSync(out) && fs.readFileSync(out, 'utf8'), 60_000);
+        const [found, version] = text.split('\n');
+        assert.equal(path.dirname(found), dir, text);
+        assert.equal(fs.realpathSync(found), fs.realpathSync(await api.sidecarBinary()));
+        assert.match(version, /^mcp-jupyter \S+/);
+      } finally {
+        term.dispose();
+        fs.rmSync(out, { force: true });
+      }
+    },
+  ],
+  [
     'runs print(1) in the MCP Agent Kernel and streams stdout',
     async () => {
       doc = await openNotebook('outputs.ipynb');
