@@ -102,7 +102,8 @@ func summarizeOne(raw json.RawMessage, opts SummaryOptions) string {
 	}
 	switch o.OutputType {
 	case "stream":
-		text := headTail(StripANSI(string(o.Text)), opts.StreamHead, opts.StreamTail)
+		// As a terminal shows it: a progress bar's \r updates collapse to its last state before head+tail.
+		text := headTail(RenderTerminal(string(o.Text)), opts.StreamHead, opts.StreamTail)
 		if o.Name == "stderr" {
 			return "[stderr] " + text
 		}
@@ -160,7 +161,15 @@ func summarizeBundle(data map[string]json.RawMessage, opts SummaryOptions) strin
 			parts = append(parts, headTail(txt, opts.StreamHead, opts.StreamTail))
 		}
 	}
-	if plain, ok := str("text/plain"); ok && (len(parts) == 0 || !strings.HasPrefix(plain, "<Figure")) {
+	plain, hasPlain := str("text/plain")
+	if h, ok := str("text/html"); ok && len(parts) == 0 && (!hasPlain || defaultRepr.MatchString(strings.TrimSpace(plain))) {
+		// An HTML-only output (a styled table, a widget's fallback): its text, not "<IPython.core.display.HTML object>".
+		if text := HTMLText(h, 1<<20); text != "" {
+			parts = append(parts, headTail(text, opts.StreamHead, opts.StreamTail))
+			hasPlain = false
+		}
+	}
+	if hasPlain && (len(parts) == 0 || !strings.HasPrefix(plain, "<Figure")) {
 		// text/plain beside a figure is usually a repr like "<Figure size…>": keep it only when it adds something.
 		if len(parts) == 0 || len(plain) < 200 {
 			parts = append(parts, headTail(StripANSI(plain), opts.StreamHead, opts.StreamTail))
