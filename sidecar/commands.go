@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,6 +64,7 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 	fs.SetOutput(stderr)
 	noAttach := fs.Bool("no-attach", false, "do not open the attach socket for `mcp-jupyter mcp`")
 	runtimeDir := fs.String("runtime-dir", "", "where kernel connection records live, so a restarted sidecar re-attaches to kernels that outlived a crash (default: per workspace under the private attach dir; none disables)")
+	policy := policyFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,6 +90,10 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 	}
 	core := tools.NewCore(roots, mgr, logger)
 	reg := tools.NewRegistry()
+	if err := reg.Restrict(policy()); err != nil {
+		fmt.Fprintf(stderr, "mcp-jupyter serve: %v\n", err)
+		return 2
+	}
 	mcpSrv := mcpserver.New(reg, core, mcpserver.Options{Version: Version, Logger: logger})
 
 	var ln *attach.Listener
@@ -159,7 +165,13 @@ func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io
 	standalone := fs.Bool("standalone", false, "work headless on the .ipynb files on disk, never attach to a running sidecar")
 	httpAddr := fs.String("http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	wsDir := fs.String("workspace", "", "workspace folder (default: the current directory)")
+	policy := policyFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	reg := tools.NewRegistry()
+	if err := reg.Restrict(policy()); err != nil {
+		fmt.Fprintf(stderr, "mcp-jupyter mcp: %v\n", err)
 		return 2
 	}
 	level := slog.LevelWarn
@@ -181,6 +193,11 @@ func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io
 
 	if !*standalone && *httpAddr == "" {
 		if reg, err := attach.Find(dir); err == nil {
+			if p := policy(); p.String() != "" {
+				fmt.Fprintf(stderr, "mcp-jupyter mcp: %s applies to a headless server only, and a VS Code window's sidecar runs for %s: "+
+					"add --standalone (headless, on the files on disk), or set the policy in VS Code (mcp-jupyter.policy.*)\n", p, dir)
+				return 2
+			}
 			logger.Info("attaching to the workspace's sidecar", "socket", reg.Socket, "pid", reg.PID)
 			if err := bridge(ctx, reg, stdin, stdout); err != nil {
 				logger.Error("attach", "err", err)
@@ -204,7 +221,7 @@ func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io
 		mgr.Close(closeCtx)
 	}()
 	core := tools.NewCore(roots, mgr, logger)
-	srv := mcpserver.New(tools.NewRegistry(), core, mcpserver.Options{Version: Version, Logger: logger})
+	srv := mcpserver.New(reg, core, mcpserver.Options{Version: Version, Logger: logger})
 
 	if *httpAddr != "" {
 		return serveHTTP(ctx, srv, *httpAddr, logger, stderr)
@@ -264,6 +281,14 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, addr string, logger *slog.L
 }
 
 // bridge copies MCP frames between stdio and the sidecar's attach socket.
+// policyFlags declares --read-only, --toolsets and --tools on fs.
+func policyFlags(fs *flag.FlagSet) func() tools.Policy {
+	readOnly := fs.Bool("read-only", false, "offer only the tools that change neither a notebook nor a kernel")
+	toolsets := fs.String("toolsets", "", "offer only these groups of tools, comma-separated: "+strings.Join(tools.ToolsetNames(), ", "))
+	names := fs.String("tools", "", "offer only these tools (comma-separated), in addition to --toolsets")
+	return func() tools.Policy { return tools.ParsePolicy(*readOnly, *toolsets, *names) }
+}
+
 func bridge(ctx context.Context, reg attach.Registration, stdin io.Reader, stdout io.Writer) error {
 	conn, err := attach.Dial(reg)
 	if err != nil {

@@ -32,6 +32,15 @@ export interface Api {
 
 let active: { sidecar: SidecarClient } | undefined;
 
+/** `serve` with the agent policy from the settings (mcp-jupyter.policy.*): the sidecar enforces it for every door. */
+function serveArgs(config: vscode.WorkspaceConfiguration): string[] {
+  const args = ['serve'];
+  if (config.get<boolean>('policy.readOnly', false)) args.push('--read-only');
+  const toolsets = config.get<string[]>('policy.toolsets', []);
+  if (toolsets.length > 0) args.push('--toolsets', toolsets.join(','));
+  return args;
+}
+
 function environmentKind(p: string): string {
   if (fs.existsSync(path.join(p, 'conda-meta'))) return 'conda';
   if (fs.existsSync(path.join(p, 'pyvenv.cfg'))) return 'venv';
@@ -75,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const sidecar = new SidecarClient({
     resolveBinary,
-    args: ['serve'],
+    args: serveArgs(config()),
     cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
     logger,
     initializeParams: () => ({

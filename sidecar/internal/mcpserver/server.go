@@ -40,6 +40,17 @@ func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
 		Logger:       opts.Logger,
 		Instructions: Instructions,
 	})
+	// A tool the policy hides is not listed; calling it anyway gets the reason, not "unknown tool".
+	srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
+				if why, hidden := reg.Disabled(call.Params.Name); hidden {
+					return ErrorResult(fmt.Errorf("%w: %s is not available because %s", tools.ErrDisabledTool, call.Params.Name, why)), nil
+				}
+			}
+			return next(ctx, method, req)
+		}
+	})
 	for _, t := range reg.List() {
 		addTool(srv, core, t, opts.Logger)
 	}

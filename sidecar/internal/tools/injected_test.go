@@ -29,3 +29,22 @@ func TestClientInjectedArgumentsAreIgnoredMisspelledOnesRefused(t *testing.T) {
 		t.Fatalf("a near-miss of an injected name must still be refused, got %v", err)
 	}
 }
+
+func TestEveryToolIsInExactlyOneToolset(t *testing.T) {
+	count := map[string]int{}
+	for _, names := range tools.Toolsets {
+		for _, n := range names {
+			count[n]++
+		}
+	}
+	reg := tools.NewRegistry()
+	for _, tool := range reg.List() {
+		if count[tool.Name] != 1 {
+			t.Errorf("%s is in %d toolsets, want 1 (tools.Toolsets)", tool.Name, count[tool.Name])
+		}
+		delete(count, tool.Name)
+	}
+	for n := range count {
+		t.Errorf("toolset lists %s, which is not a tool", n)
+	}
+}

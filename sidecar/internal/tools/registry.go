@@ -53,8 +53,9 @@ type Handler[In, Out any] func(ctx context.Context, c *Call, in In) (Out, error)
 
 // Registry holds the tools every door serves.
 type Registry struct {
-	mu    sync.RWMutex
-	tools map[string]*Tool
+	mu     sync.RWMutex
+	tools  map[string]*Tool
+	hidden map[string]string // tool → why the policy hides it (see Restrict)
 }
 
 var (
@@ -148,6 +149,9 @@ func (r *Registry) Get(name string) *Tool {
 // Invoke runs the named tool with raw JSON arguments. Every door calls this.
 func (r *Registry) Invoke(ctx context.Context, c *Call, name string, args json.RawMessage) (any, error) {
 	t := r.Get(name)
+	if why, ok := r.Disabled(name); ok && t == nil {
+		return nil, fmt.Errorf("%w: %s is not available because %s", ErrDisabledTool, name, why)
+	}
 	if t == nil {
 		var names []string
 		for _, t := range r.List() {
