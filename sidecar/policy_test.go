@@ -44,9 +44,11 @@ func TestPolicyFlagsHideAndRefuseTools(t *testing.T) {
 		}
 	}
 	policies := map[string]policy{
-		"read-only":             {[]string{"--read-only"}, func(n string) bool { return readOnly[n] }},
-		"tools":                 {[]string{"--tools", "get_notebook_outline,run_cell"}, in("get_notebook_outline", "run_cell")},
-		"read-only + toolsets":  {[]string{"--read-only", "--toolsets", "notebook,state"}, func(n string) bool { return readOnly[n] && (in(tools.Toolsets["notebook"]...)(n) || in(tools.Toolsets["state"]...)(n)) }},
+		"read-only": {[]string{"--read-only"}, func(n string) bool { return readOnly[n] }},
+		"tools":     {[]string{"--tools", "get_notebook_outline,run_cell"}, in("get_notebook_outline", "run_cell")},
+		"read-only + toolsets": {[]string{"--read-only", "--toolsets", "notebook,state"}, func(n string) bool {
+			return readOnly[n] && (in(tools.Toolsets["notebook"]...)(n) || in(tools.Toolsets["state"]...)(n))
+		}},
 		"toolsets + extra tool": {[]string{"--toolsets", "kernels", "--tools", "get_notebook_outline"}, func(n string) bool { return in(tools.Toolsets["kernels"]...)(n) || n == "get_notebook_outline" }},
 	}
 	for _, set := range tools.ToolsetNames() {
