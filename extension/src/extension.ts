@@ -35,7 +35,8 @@ let active: { sidecar: SidecarClient } | undefined;
 /** `serve` with the agent policy from the settings (mcp-jupyter.policy.*): the sidecar enforces it for every door. */
 function serveArgs(config: vscode.WorkspaceConfiguration): string[] {
   const args = ['serve'];
-  if (config.get<boolean>('policy.readOnly', false)) args.push('--read-only');
+  // Restricted Mode: only the reading tools, so no agent starts a kernel from an untrusted folder.
+  if (config.get<boolean>('policy.readOnly', false) || !vscode.workspace.isTrusted) args.push('--read-only');
   const toolsets = config.get<string[]>('policy.toolsets', []);
   if (toolsets.length > 0) args.push('--toolsets', toolsets.join(','));
   return args;
@@ -84,7 +85,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const sidecar = new SidecarClient({
     resolveBinary,
-    args: serveArgs(config()),
+    args: () => serveArgs(config()),
     cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
     logger,
     initializeParams: () => ({
@@ -96,6 +97,10 @@ export function activate(context: vscode.ExtensionContext): Api {
     maxRestarts: config().get<number>('sidecar.maxRestarts', 3),
   });
   active = { sidecar };
+  // Trust lifts Restricted Mode's read-only policy: the sidecar restarts without it.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void sidecar.restart().catch((err: unknown) => log.error(`sidecar restart after trust: ${String(err)}`))),
+  );
   let restarts = 0;
   context.subscriptions.push(
     sidecar.onDidStart(({ initialize }) => {

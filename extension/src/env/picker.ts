@@ -3,6 +3,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { RestrictedModeMessage } from '../kernel/controller';
 import type { KernelController } from '../kernel/controller';
 import { NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
@@ -48,6 +49,11 @@ export class EnvironmentPicker implements vscode.Disposable {
   }
 
   async pick(doc = vscode.window.activeNotebookEditor?.notebook): Promise<SavedEnvironment | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      // Listing environments runs their Python to probe them: not for an untrusted folder's own venvs.
+      void vscode.window.showWarningMessage(RestrictedModeMessage);
+      return undefined;
+    }
     if (!doc || doc.notebookType !== NotebookType) {
       void vscode.window.showInformationMessage('Open a Jupyter notebook to choose its environment.');
       return undefined;

@@ -67,6 +67,10 @@ export interface EnvironmentChoice {
   path: string;
 }
 
+/** Why a cell does not run in Restricted Mode. */
+export const RestrictedModeMessage =
+  'This folder is in Restricted Mode: MCP Jupyter runs no kernel until you trust it (reading tools still work).';
+
 export class KernelController implements vscode.Disposable {
   readonly controller: vscode.NotebookController;
   private readonly runs = new Map<string, Run>();
@@ -168,6 +172,14 @@ export class KernelController implements vscode.Disposable {
       });
     }
     if (runs.length === 0) return;
+    if (!vscode.workspace.isTrusted) {
+      // Restricted Mode: no code from an untrusted folder runs, nor any of its Python environments.
+      for (const run of runs) this.failRun(run, RestrictedModeMessage);
+      void vscode.window.showWarningMessage(RestrictedModeMessage, 'Manage Workspace Trust').then(
+        (pick) => pick && vscode.commands.executeCommand('workbench.trust.manage'),
+      );
+      return;
+    }
     try {
       await this.ensureKernel(notebook);
     } catch (err) {

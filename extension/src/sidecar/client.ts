@@ -24,7 +24,8 @@ export interface Logger {
 export interface SidecarOptions {
   /** Resolves the binary (and checks it) on every (re)start. */
   resolveBinary: () => Promise<string>;
-  args?: string[];
+  /** The sidecar's arguments, read at every (re)start. */
+  args?: string[] | (() => string[]);
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   logger: Logger;
@@ -172,7 +173,7 @@ export class SidecarClient {
       this.failedEmitter.fire(msg);
       throw err;
     }
-    const args = this.opts.args ?? ['serve'];
+    const args = (typeof this.opts.args === 'function' ? this.opts.args() : this.opts.args) ?? ['serve'];
     log.info(`starting ${bin} ${args.join(' ')}`);
     const proc = spawn(bin, args, {
       cwd: this.opts.cwd,

@@ -85,6 +85,8 @@ export interface CodeServer {
 }
 
 export interface StartOptions {
+  /** Keep Workspace Trust on (for the Restricted Mode tests); off by default. */
+  workspaceTrust?: boolean;
   entry: string;
   workDir: string;
   settings: Record<string, unknown>;
@@ -131,7 +133,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
     ],
     // Its own process group: stop() ends the server and every child it spawned.

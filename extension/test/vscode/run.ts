@@ -4,7 +4,8 @@
 //  2. a UI smoke test: the built VSIX installed, the notebook opened, the
 //     kernel picked in the picker, Run All, the output found in the webview,
 //     a screenshot saved under .test-output/.
-// Usage: node out/test/vscode/run.js [integration|ui]...   (default: both)
+// Usage: node out/test/vscode/run.js [integration|restricted|ui]...   (default: all)
+//  (restricted: the integration suite's Restricted Mode tests in an untrusted folder)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -113,28 +114,39 @@ function venvPath(): string {
   return venv;
 }
 
-async function integration(entry: string): Promise<void> {
+/**
+ * restricted: the folder opens untrusted (Workspace Trust on, no prompt), and the suite runs its Restricted Mode
+ * tests instead of the main ones.
+ */
+async function integration(entry: string, restricted = false): Promise<void> {
   const sidecar = need(process.env.MCP_JUPYTER_BIN || path.join(root, 'bin', 'mcp-jupyter'), 'the sidecar binary (make sidecar)');
   need(path.join(root, 'extension', 'dist', 'extension.js'), 'the extension bundle (npm run build)');
-  const ws = freshWorkspace('it');
+  const ws = freshWorkspace(restricted ? 'rm' : 'it');
+  if (restricted) fs.symlinkSync(venvPath(), path.join(ws, '.venv'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpj-cs-'));
   const resultsFile = path.join(work, 'results.jsonl');
   fs.writeFileSync(resultsFile, '');
   const server = await startCodeServer({
     entry,
     workDir: work,
-    logFile: path.join(outDir, 'integration-code-server.log'),
+    logFile: path.join(outDir, restricted ? 'restricted-code-server.log' : 'integration-code-server.log'),
+    workspaceTrust: restricted,
     settings: {
       'mcp-jupyter.sidecarPath': sidecar,
       'mcp-jupyter.defaultEnvironment': venvPath(),
       'workbench.startupEditor': 'none',
       // Kernels open ZeroMQ ports; code-server would offer to forward each of them.
       'remote.autoForwardPorts': false,
-      'security.workspace.trust.enabled': false,
+      'security.workspace.trust.enabled': restricted,
+      'security.workspace.trust.startupPrompt': 'never',
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
     },
-    env: { MCP_JUPYTER_TEST_RESULTS: resultsFile, MCP_JUPYTER_TEST_WORKSPACE: ws },
+    env: {
+      MCP_JUPYTER_TEST_RESULTS: resultsFile,
+      MCP_JUPYTER_TEST_WORKSPACE: ws,
+      ...(restricted ? { MCP_JUPYTER_TEST_RESTRICTED: '1' } : {}),
+    },
   });
   const browser = await launchBrowser();
   try {
@@ -306,6 +318,14 @@ async function main(): Promise<void> {
       await integration(entry);
     } catch (err) {
       report('vscode: integration harness', false, Date.now() - t0, (err as Error).stack);
+    }
+  }
+  if (want('restricted')) {
+    const t0 = Date.now();
+    try {
+      await integration(entry, true);
+    } catch (err) {
+      report('vscode: Restricted Mode harness', false, Date.now() - t0, (err as Error).stack);
     }
   }
   if (want('ui')) {

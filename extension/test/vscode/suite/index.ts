@@ -457,10 +457,41 @@ const tests: [string, () => Promise<void>][] = [
   ],
 ];
 
+/** Restricted Mode (an untrusted folder): reading tools work, no kernel starts, nothing from the folder runs. */
+const restrictedTests: [string, () => Promise<void>][] = [
+  [
+    'Restricted Mode: reading tools work, an agent cannot start a kernel',
+    async () => {
+      assert.equal(vscode.workspace.isTrusted, false, 'the folder must open untrusted');
+      const ext = vscode.extensions.getExtension<Api>(ExtensionId);
+      assert.ok(ext, 'extension not installed');
+      api = await ext.activate();
+      await api.sidecar.start();
+      doc = await openNotebook('outputs.ipynb');
+      // A reading tool through the extension's door answers from the live buffer.
+      const outline = JSON.stringify(
+        await api.sidecar.request('tool/invoke', { name: 'get_notebook_outline', arguments: { notebook_path: doc.uri.fsPath } }),
+      );
+      assert.match(outline, /print1/);
+      // A kernel-starting tool is refused by the sidecar's policy.
+      const refused = await api.sidecar.request<{ isError?: boolean; content: string }>('tool/invoke', {
+        name: 'start_kernel',
+        arguments: { notebook_path: doc.uri.fsPath },
+      });
+      assert.equal(refused.isError, true, refused.content);
+      assert.match(refused.content, /not available because .*read-only/);
+      // A person's Run is not tried here: VS Code itself asks for trust before any cell runs in Restricted Mode (a
+      // modal the test workbench refuses); the controller's own refusal is the second lock behind it.
+      const kernels = JSON.stringify(await api.sidecar.request('tool/invoke', { name: 'list_kernels', arguments: {} }));
+      assert.doesNotMatch(kernels, /outputs\.ipynb/, kernels);
+    },
+  ],
+];
+
 export async function run(): Promise<void> {
   let passed = 0;
   let failed = 0;
-  for (const [name, fn] of tests) {
+  for (const [name, fn] of process.env.MCP_JUPYTER_TEST_RESTRICTED ? restrictedTests : tests) {
     if (only && !only.test(name)) continue;
     const t0 = Date.now();
     try {
