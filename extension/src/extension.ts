@@ -34,9 +34,11 @@ let active: { sidecar: SidecarClient } | undefined;
 
 /** `serve` with the agent policy from the settings (mcp-jupyter.policy.*): the sidecar enforces it for every door. */
 function serveArgs(config: vscode.WorkspaceConfiguration): string[] {
+  // Restricted Mode: only the notebook-reading tools, so no agent starts a kernel or probes (runs) an environment's
+  // Python from an untrusted folder.
+  if (!vscode.workspace.isTrusted) return ['serve', '--read-only', '--toolsets', 'notebook'];
   const args = ['serve'];
-  // Restricted Mode: only the reading tools, so no agent starts a kernel from an untrusted folder.
-  if (config.get<boolean>('policy.readOnly', false) || !vscode.workspace.isTrusted) args.push('--read-only');
+  if (config.get<boolean>('policy.readOnly', false)) args.push('--read-only');
   const toolsets = config.get<string[]>('policy.toolsets', []);
   if (toolsets.length > 0) args.push('--toolsets', toolsets.join(','));
   return args;

@@ -480,6 +480,9 @@ const restrictedTests: [string, () => Promise<void>][] = [
       });
       assert.equal(refused.isError, true, refused.content);
       assert.match(refused.content, /not available because .*read-only/);
+      // Probing environments runs their Python (the folder's .venv): refused too.
+      const probe = await api.sidecar.request<{ isError?: boolean; content: string }>('tool/invoke', { name: 'list_environments', arguments: {} });
+      assert.equal(probe.isError, true, probe.content);
       // A person's Run is not tried here: VS Code itself asks for trust before any cell runs in Restricted Mode (a
       // modal the test workbench refuses); the controller's own refusal is the second lock behind it.
       const kernels = JSON.stringify(await api.sidecar.request('tool/invoke', { name: 'list_kernels', arguments: {} }));
