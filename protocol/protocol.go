@@ -294,6 +294,15 @@ type ToolInvokeResult struct {
 	Structured json.RawMessage `json:"structured,omitempty"`
 	// IsError is true when the tool failed; Content says why and what to do.
 	IsError bool `json:"isError"`
+	// Images are the output's pictures fitted for a vision model (newest first, downscaled), if any.
+	Images []ToolImage `json:"images,omitempty"`
+}
+
+// ToolImage is one picture of a tool result.
+type ToolImage struct {
+	MIMEType string `json:"mimeType"`
+	// Data is the encoded image (base64 in JSON).
+	Data []byte `json:"data"`
 }
 
 // Output op kinds (OutputOp.Kind).

@@ -1,9 +1,13 @@
 package sidecar_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -255,6 +259,19 @@ func TestServeProtocolBasics(t *testing.T) {
 	if res.IsError || !strings.Contains(res.Content, "Attached snapshot") || !strings.Contains(res.Content, `"source":"buffer"`) {
 		t.Errorf("outline with snapshot: %+v", res)
 	}
+	// An image output of the buffer reaches the model as an image part (the extension hands it to vision models).
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, image.NewGray(image.Rect(0, 0, 40, 30))); err != nil {
+		t.Fatal(err)
+	}
+	out0, _ := json.Marshal(map[string]any{"output_type": "display_data", "metadata": map[string]any{}, "data": map[string]any{"image/png": base64.StdEncoding.EncodeToString(pic.Bytes())}})
+	snap.Cells[1].Outputs = []json.RawMessage{out0}
+	readArgs, _ := json.Marshal(map[string]any{"notebook_path": e.nb, "index": 1})
+	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "read_cell_smart", Arguments: readArgs, Snapshot: &snap}, &res)
+	if res.IsError || len(res.Images) != 1 || res.Images[0].MIMEType != "image/png" || !bytes.Equal(res.Images[0].Data, pic.Bytes()) {
+		t.Errorf("read_cell_smart of an image output: %d images, %s", len(res.Images), res.Content)
+	}
+	res.Images = nil
 	// Without a snapshot the sidecar asks the editor (reverse call).
 	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "get_notebook_outline", Arguments: args}, &res)
 	if res.IsError || !strings.Contains(res.Content, "From the buffer") || !strings.Contains(res.Content, `"source":"editor"`) {

@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = 'bf5b8d162ac52f0e';
+export const PROTOCOL_HASH = 'ce29e531741c8a73';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -215,6 +215,15 @@ export interface ToolInvokeResult {
   structured?: unknown;
   /** IsError is true when the tool failed; Content says why and what to do. */
   isError: boolean;
+  /** Images are the output's pictures fitted for a vision model (newest first, downscaled), if any. */
+  images?: ToolImage[];
+}
+
+/** ToolImage is one picture of a tool result. */
+export interface ToolImage {
+  mimeType: string;
+  /** Data is the encoded image (base64 in JSON). */
+  data: string | null;
 }
 
 /** ExecutionOutputParams carries one output op. */

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { captureSnapshot, findNotebook, NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
 import { cellIdOf } from '../snapshot';
-import { Methods, ToolInvokeResult } from '../wire';
+import type { ToolImage, ToolInvokeResult } from '../protocol.gen';
+import { Methods } from '../wire';
 import { confirmationFor, ToolArgs } from './confirm';
 
 /** The VS Code tool name of a sidecar tool ("run_cell" → "mcpjupyter_run_cell"). */
@@ -15,6 +16,19 @@ export const ToolPrefix = 'mcpjupyter_';
 
 interface DeclaredTool {
   name: string;
+}
+
+type DataPartClass = { image(data: Uint8Array, mimeType: string): unknown };
+
+/**
+ * The result's images as data parts for a vision model, where this VS Code has LanguageModelDataPart (newer than
+ * the 1.100 API this extension is built against); none before, and the text still says what each image was.
+ */
+function imageParts(images: ToolImage[] | undefined): vscode.LanguageModelTextPart[] {
+  const DataPart = (vscode as unknown as { LanguageModelDataPart?: DataPartClass }).LanguageModelDataPart;
+  if (!DataPart || !images) return [];
+  // Typed as text parts only because the 1.100 typings know no other kind; the runtime accepts data parts.
+  return images.map((im) => DataPart.image(Buffer.from(im.data ?? '', 'base64'), im.mimeType) as vscode.LanguageModelTextPart);
 }
 
 /** Resolves notebook_path against the first workspace folder, or picks the active notebook. */
@@ -101,7 +115,7 @@ export class LanguageModelTools implements vscode.Disposable {
             cts.token,
           );
           const text = res.isError ? `Error: ${res.content}` : res.content;
-          return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text)]);
+          return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text), ...imageParts(res.images)]);
         } catch (err) {
           if (token.isCancellationRequested) throw new vscode.CancellationError();
           throw err;

@@ -325,6 +325,9 @@ func (g *generator) tsType(t reflect.Type, omitted bool) (string, error) {
 		s, err := g.tsType(t.Elem(), true)
 		return nullable(s), err
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return nullable("string"), nil // encoding/json writes []byte as base64
+		}
 		s, err := g.tsType(t.Elem(), true)
 		if strings.Contains(s, " ") {
 			s = "(" + s + ")"

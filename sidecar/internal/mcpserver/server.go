@@ -136,7 +136,7 @@ func addTool(srv *mcp.Server, core *tools.Core, t *tools.Tool, logger *slog.Logg
 }
 
 // Result renders a tool's output: structuredContent plus a text fallback, and
-// resource_link items for anything moved to a resource.
+// resource_link items for anything moved to a resource, image items for a vision model.
 func Result(out any) (*mcp.CallToolResult, error) {
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -151,6 +151,11 @@ func Result(out any) (*mcp.CallToolResult, error) {
 	if l, ok := out.(interface{ ResourceLinks() []tools.Link }); ok {
 		for _, link := range l.ResourceLinks() {
 			res.Content = append(res.Content, &mcp.ResourceLink{URI: link.URI, Name: link.Name, MIMEType: link.MIMEType, Description: link.Description})
+		}
+	}
+	if im, ok := out.(tools.Imager); ok {
+		for _, img := range im.ModelImages() {
+			res.Content = append(res.Content, &mcp.ImageContent{Data: img.Data, MIMEType: img.MIMEType})
 		}
 	}
 	return res, nil

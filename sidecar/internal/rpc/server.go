@@ -362,7 +362,13 @@ func (s *Server) invokeTool(ctx context.Context, p protocol.ToolInvokeParams) pr
 	if m, ok := out.(interface{ ModelText() string }); ok {
 		text = m.ModelText() // raw MIME bundles stay in Structured
 	}
-	return protocol.ToolInvokeResult{Content: text, Structured: b}
+	res := protocol.ToolInvokeResult{Content: text, Structured: b}
+	if im, ok := out.(tools.Imager); ok {
+		for _, img := range im.ModelImages() {
+			res.Images = append(res.Images, protocol.ToolImage{MIMEType: img.MIMEType, Data: img.Data})
+		}
+	}
+	return res
 }
 
 func (s *Server) findExecution(id string) (*session.Session, *session.Execution) {

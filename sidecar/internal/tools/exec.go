@@ -60,6 +60,8 @@ type ExecutionOut struct {
 	PendingInput   *InputOut         `json:"pending_input,omitempty" jsonschema:"the kernel waits for input(): answer with submit_input"`
 	Next           int               `json:"next" jsonschema:"cursor: pass as since to get_execution_stream for what comes after"`
 	Ops            []OpOut           `json:"ops,omitempty" jsonschema:"output operations since the cursor, in order (get_execution_stream only)"`
+
+	images []Image // for vision models, once done (see Imager)
 }
 
 // OpOut is one output operation of the stream.
@@ -344,6 +346,9 @@ func (core *Core) executionOut(e *session.Execution, next int) ExecutionOut {
 	}
 	if p := e.PendingInput(); p != nil {
 		out.PendingInput = &InputOut{Prompt: p.Prompt, Password: p.Password}
+	}
+	if out.Done {
+		out.images, out.LLMSummary = attachImages(raws, out.LLMSummary)
 	}
 	size := 0
 	for _, r := range raws {

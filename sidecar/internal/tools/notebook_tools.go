@@ -65,6 +65,8 @@ type CellOut struct {
 	RawOutputs      []json.RawMessage `json:"raw_outputs,omitempty" jsonschema:"nbformat outputs (include_raw_outputs), MIME bundles untouched"`
 	RawResource     string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
 	NotebookSource  string            `json:"notebook_source" jsonschema:"buffer | editor | disk"`
+
+	images []Image // for vision models (see Imager)
 }
 
 // ResourceLinks names the resource holding outputs too large to inline.
@@ -168,6 +170,7 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	out := CellOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Language: cell.Language, Source: cell.Source,
 		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
 		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{})}
+	out.images, out.LLMSummary = attachImages(cell.Outputs, out.LLMSummary)
 	if r := []rune(out.Source); len(r) > max {
 		out.Source = string(r[:max])
 		out.SourceTruncated = true
