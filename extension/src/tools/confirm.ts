@@ -71,6 +71,29 @@ export function confirmationFor(name: string, args: ToolArgs, ctx: ConfirmContex
         confirm: { title: `Edit ${where}?`, markdown: `${before}New source:\n\n${fence(next)}\n\nUndo with Ctrl+Z.` },
       };
     }
+    case 'edit_cell_source': {
+      const all = args.replace_all === true ? ' (every occurrence)' : '';
+      return {
+        invocationMessage: `Editing ${where}`,
+        confirm: {
+          title: `Edit ${where}?`,
+          markdown: `Replace${all}:\n\n${fence(str(args.old_string) ?? '')}\n\nwith:\n\n${fence(str(args.new_string) ?? '')}\n\nUndo with Ctrl+Z.`,
+        },
+      };
+    }
+    case 'run_cells': {
+      const ids = Array.isArray(args.cell_ids) ? (args.cell_ids as unknown[]).map(String) : undefined;
+      const which = ids ? `cells ${ids.join(', ')}` : args.start !== undefined || args.end !== undefined ? `cells ${Number(args.start ?? 0) + 1}–${args.end !== undefined ? Number(args.end) + 1 : 'last'}` : 'every code cell';
+      return {
+        invocationMessage: `Running ${which} of ${nb}`,
+        confirm: { title: `Run ${which} of ${nb}?`, markdown: `The kernel will run ${which} in order${args.stop_on_error === false ? '' : ', stopping at the first error'}.` },
+      };
+    }
+    case 'create_notebook':
+      return {
+        invocationMessage: `Creating ${nb}`,
+        confirm: { title: `Create ${nb}?`, markdown: `A new notebook with ${Array.isArray(args.cells) ? args.cells.length : 0} cell(s); an existing file is never overwritten.` },
+      };
     case 'append_cell':
     case 'insert_cell': {
       const kind = str(args.cell_type) ?? 'code';

@@ -104,7 +104,7 @@ export class LanguageModelTools implements vscode.Disposable {
         const sub = token.onCancellationRequested(() => {
           cts.cancel();
           // Cancelling a tool that runs code stops the code, not just the wait.
-          if (nbPath && /^(run_cell|run_cell_async|sync_state_from_disk)$/.test(name)) {
+          if (nbPath && /^(run_cell|run_cell_async|run_cells|sync_state_from_disk)$/.test(name)) {
             void this.sidecar.request(Methods.kernelInterrupt, { notebookPath: nbPath }).catch(() => undefined);
           }
         });

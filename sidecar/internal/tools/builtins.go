@@ -19,6 +19,9 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "run_cell", Title: "Run cell",
 		Description: "Run a cell and wait for it to finish (timeout_s, default 60), returning llm_summary and raw_outputs. Sends progress notifications; cancelling the call interrupts the kernel. For long cells prefer run_cell_async."},
 		runCell)
+	Add(r, Meta{Name: "run_cells", Title: "Run cells",
+		Description: "Run several code cells in order on the notebook's kernel and wait: cell_ids, or the index range start…end (default all). Stops at the first error unless stop_on_error is false; answers each cell's status and a short output summary. Cancelling interrupts the running cell and drops the rest."},
+		runCells)
 	Add(r, Meta{Name: "get_execution_stream", Title: "Get execution stream", ReadOnly: true,
 		Description: "Outputs of a task since a cursor (since = previous next), with its status and execution count; wait_ms long-polls for new output. Nothing is lost and order is kept. pending_input means the code waits for input(): answer with submit_input."},
 		getExecutionStream)
@@ -46,6 +49,12 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "propose_edit", Title: "Edit cell",
 		Description: "Replace a cell's source. In VS Code it is applied to the open buffer as an undoable edit; headless it is written atomically to the file, refused if the file changed since it was read."},
 		proposeEdit)
+	Add(r, Meta{Name: "edit_cell_source", Title: "Edit part of a cell",
+		Description: "Replace old_string with new_string inside one cell (exact match, must be unique unless replace_all). Refused with the match count when absent or ambiguous; applied like propose_edit (undoable in VS Code). Answers the changed lines."},
+		editCellSource)
+	Add(r, Meta{Name: "create_notebook", Title: "Create notebook",
+		Description: "Create a new .ipynb (nbformat 4.5, cell ids, kernelspec metadata) with optional first cells; never overwrites an existing file."},
+		createNotebook)
 	Add(r, Meta{Name: "append_cell", Title: "Append cell",
 		Description: "Add a cell at the end of the notebook; returns its new cell_id."},
 		appendCell)

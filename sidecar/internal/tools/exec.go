@@ -401,3 +401,145 @@ func withOmitted(v any, raw int) string {
 	}
 	return string(b)
 }
+
+// RunCellsIn are run_cells' arguments.
+type RunCellsIn struct {
+	NotebookPath string   `json:"notebook_path" jsonschema:"path of the .ipynb file"`
+	CellIDs      []string `json:"cell_ids,omitempty" jsonschema:"the cells to run, in this order (preferred); else the range start…end"`
+	Start        *int     `json:"start,omitempty" jsonschema:"first cell index of the range (default 0)"`
+	End          *int     `json:"end,omitempty" jsonschema:"last cell index of the range, inclusive (default the last cell)"`
+	StopOnError  *bool    `json:"stop_on_error,omitempty" jsonschema:"stop at the first cell that fails (default true): the rest are not run"`
+	TimeoutS     float64  `json:"timeout_s,omitempty" jsonschema:"seconds to wait for the whole range (default 600); what still runs then keeps running"`
+}
+
+// CellRunOut is one cell of a run_cells answer.
+type CellRunOut struct {
+	CellID         string `json:"cell_id"`
+	Index          int    `json:"index"`
+	TaskID         string `json:"task_id,omitempty"`
+	Status         string `json:"status" jsonschema:"ok | error | aborted | cancelled | timeout | dead | not_run"`
+	ExecutionCount int    `json:"execution_count,omitempty"`
+	Error          string `json:"error,omitempty"`
+	LLMSummary     string `json:"llm_summary,omitempty" jsonschema:"bounded text view of the cell's outputs"`
+}
+
+// RunCellsOut is run_cells' answer.
+type RunCellsOut struct {
+	Status string       `json:"status" jsonschema:"ok (every cell ran without error) | error | cancelled | timeout"`
+	Ran    int          `json:"ran" jsonschema:"cells that ran"`
+	Cells  []CellRunOut `json:"cells"`
+
+	images []Image
+}
+
+// ModelImages are the images of the range's cells (the budget picks the newest).
+func (o RunCellsOut) ModelImages() []Image { return o.images }
+
+// perCellSummary keeps a range's answer model-sized: each cell's view is short.
+var perCellSummary = output.SummaryOptions{MaxBytes: 1200, StreamHead: 8, StreamTail: 4}
+
+func runCells(ctx context.Context, c *Call, in RunCellsIn) (RunCellsOut, error) {
+	path, s, err := c.SessionFor(in.NotebookPath)
+	if err != nil {
+		return RunCellsOut{}, err
+	}
+	ld, err := c.LoadNotebook(ctx, path)
+	if err != nil {
+		return RunCellsOut{}, err
+	}
+	var cells []notebookmodel.Cell
+	if len(in.CellIDs) > 0 {
+		if in.Start != nil || in.End != nil {
+			return RunCellsOut{}, fmt.Errorf("%w: give cell_ids or start/end, not both", ErrBadArguments)
+		}
+		for _, id := range in.CellIDs {
+			cell, err := ld.NB.Resolve(notebookmodel.CellRef{CellID: id})
+			if err != nil {
+				return RunCellsOut{}, staleError(err)
+			}
+			if cell.Type != notebookmodel.KindCode {
+				return RunCellsOut{}, fmt.Errorf("%w: cell %s is a %s cell, not code", ErrBadArguments, id, cell.Type)
+			}
+			cells = append(cells, cell)
+		}
+	} else {
+		n := ld.NB.Len()
+		start, end := 0, n-1
+		if in.Start != nil {
+			start = *in.Start
+		}
+		if in.End != nil {
+			end = *in.End
+		}
+		if start < 0 || end >= n || start > end {
+			return RunCellsOut{}, fmt.Errorf("%w: range %d…%d is outside the notebook's cells 0…%d", ErrBadArguments, start, end, n-1)
+		}
+		for _, cell := range ld.NB.Cells()[start : end+1] {
+			if cell.Type == notebookmodel.KindCode {
+				cells = append(cells, cell)
+			}
+		}
+	}
+	stop := in.StopOnError == nil || *in.StopOnError
+	timeout := 600 * time.Second
+	if in.TimeoutS > 0 {
+		timeout = time.Duration(in.TimeoutS * float64(time.Second))
+	}
+	deadline := time.Now().Add(timeout)
+	out := RunCellsOut{Status: "ok", Cells: make([]CellRunOut, 0, len(cells))}
+	var raws []json.RawMessage
+	for i, cell := range cells {
+		r := CellRunOut{CellID: cell.ID, Index: cell.Index, Status: "not_run"}
+		if out.Status != "ok" {
+			out.Cells = append(out.Cells, r)
+			continue
+		}
+		_, e, _, err := c.submit(ctx, path, nil, cell.ID, nil)
+		if err != nil {
+			return RunCellsOut{}, fmt.Errorf("run_cells: cell %s (%d of %d): %w", cell.ID, i+1, len(cells), err)
+		}
+		c.progress(float64(i+1), float64(len(cells)), fmt.Sprintf("cell %d of %d (%s)", i+1, len(cells), cell.ID))
+		r.TaskID = e.ID
+		timer := time.NewTimer(time.Until(deadline))
+		select {
+		case <-e.Done():
+		case <-s.Kernel().Done():
+		case <-ctx.Done():
+		case <-timer.C:
+		}
+		timer.Stop()
+		st := e.State()
+		switch {
+		case ctx.Err() != nil:
+			cancelExecution(s, e)
+			out.Status, r.Status = "cancelled", "cancelled"
+		case !st.Done():
+			out.Status, r.Status = "timeout", "timeout"
+		default:
+			r.Status = string(st.Status)
+			if st.Status != session.StatusOK && stop {
+				out.Status = "error"
+			}
+		}
+		r.ExecutionCount = st.ExecutionCount
+		if st.Ename != "" {
+			r.Error = st.Ename + ": " + st.Evalue
+		}
+		cellRaws := e.Outputs()
+		r.LLMSummary = output.Summarize(cellRaws, perCellSummary)
+		raws = append(raws, cellRaws...)
+		if r.Status != "not_run" {
+			out.Ran++
+		}
+		out.Cells = append(out.Cells, r)
+	}
+	if out.Status == "ok" {
+		for _, r := range out.Cells {
+			if r.Status != string(session.StatusOK) {
+				out.Status = "error"
+			}
+		}
+	}
+	out.images, _ = attachImages(raws, "")
+	return out, nil
+}
