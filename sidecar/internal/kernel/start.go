@@ -124,6 +124,12 @@ func (e *StartError) Error() string {
 // errStageStuck marks an attempt given up at a stage deadline.
 var errStageStuck = errors.New("no progress")
 
+// errPortTaken marks a live kernel that could not bind a port we gave it.
+var errPortTaken = errors.New("a port picked for the kernel was taken before it bound it")
+
+// addrInUse is how a kernel reports a port already bound (Python, libzmq).
+const addrInUse = "Address already in use"
+
 // startRecorder collects the stages of one attempt; the start loop, the
 // dialer and the stage watchdog write it.
 type startRecorder struct {
@@ -132,6 +138,9 @@ type startRecorder struct {
 	deadline time.Time // the whole start's deadline
 	early    bool      // stage deadline on
 	seq      int       // bumped on each stage or dial: progress
+	// portTaken: the kernel said a port we gave it is in use (ipykernel
+	// lives on when only its heartbeat thread failed to bind).
+	portTaken bool
 }
 
 func newStartRecorder(deadline time.Time) *startRecorder {
@@ -238,7 +247,7 @@ func (k *Local) launch(ctx context.Context, restart bool) (*incarnation, error) 
 				deadline = d
 			}
 			continue
-		case errors.Is(err, ErrKernelDead) && bindRetries < 2 && strings.Contains(a.Stderr+err.Error(), "Address already in use"):
+		case bindRetries < 2 && (errors.Is(err, errPortTaken) || errors.Is(err, ErrKernelDead) && strings.Contains(a.Stderr+err.Error(), addrInUse)):
 			bindRetries++
 			k.log.Info("kernel could not bind its ports; retrying on new ones", "attempt", n)
 			continue
@@ -321,7 +330,7 @@ func (k *Local) launchOnce(ctx context.Context, rec *startRecorder) (*incarnatio
 	if err := inc.connect(ctx); err != nil {
 		inc.expected.Store(true)
 		// A stuck kernel gets no polite ladder: it would not answer it.
-		inc.stop(context.Background(), false, errors.Is(err, errStageStuck))
+		inc.stop(context.Background(), false, errors.Is(err, errStageStuck) || errors.Is(err, errPortTaken))
 		return inc, err
 	}
 	k.writeRecord(inc.pid, interruptEvent)
@@ -570,24 +579,36 @@ func (inc *incarnation) watchStages(rec *startRecorder, stuck chan<- struct{}, s
 	t := time.NewTicker(min(limit/8, 250*time.Millisecond))
 	defer t.Stop()
 	lastSeq, lastAt := -1, time.Now()
-	lastCPU := time.Duration(-1)
+	lastCPU, cpuKnown := time.Duration(-1), true
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
+		// The kernel's word is quicker than any deadline.
+		if strings.Contains(inc.stderrTail(), addrInUse) {
+			rec.mu.Lock()
+			rec.portTaken = true
+			rec.mu.Unlock()
+			close(stuck)
+			return
+		}
+		if !cpuKnown {
+			continue
+		}
 		if seq := rec.progress(); seq != lastSeq {
 			lastSeq, lastAt = seq, time.Now()
-			lastCPU, _ = processTreeCPU(inc.pid)
+			lastCPU, cpuKnown = processTreeCPU(inc.pid)
 			continue
 		}
 		if rec.waitingFor() == "dial shell" || time.Since(lastAt) < limit {
 			continue
 		}
 		cpu, ok := processTreeCPU(inc.pid)
-		if !ok || lastCPU < 0 {
-			return
+		if !ok {
+			cpuKnown = false // keep watching stderr only
+			continue
 		}
 		if cpu-lastCPU >= idle {
 			lastAt, lastCPU = time.Now(), cpu // busy: slow, not stuck
@@ -614,6 +635,12 @@ func (inc *incarnation) startErr(sctx context.Context, stuck <-chan struct{}, er
 	}
 	select {
 	case <-stuck:
+		inc.start.mu.Lock()
+		taken := inc.start.portTaken
+		inc.start.mu.Unlock()
+		if taken {
+			return fmt.Errorf("%w (the kernel said %q; process %d)", errPortTaken, addrInUse, inc.pid)
+		}
 		a := inc.start.snapshot()
 		return fmt.Errorf("%w: %w at stage %q for %s with process %d alive and idle", ErrStartTimeout, errStageStuck,
 			a.firstMissing(), inc.k.opts.stageTimeout(), inc.pid)
