@@ -262,10 +262,12 @@ func (k *Local) launch(ctx context.Context, restart bool) (*incarnation, error) 
 // launchOnce launches one kernel process. On failure the incarnation is
 // returned stopped, for its stderr.
 func (k *Local) launchOnce(ctx context.Context, rec *startRecorder) (*incarnation, error) {
-	ci, err := newConnectionInfo(k.opts.Transport, k.opts.RuntimeDir, k.ipcBase(), string(k.sg.key), k.spec.Name)
+	ci, releasePorts, err := newConnectionInfo(k.opts.Transport, k.opts.RuntimeDir, k.ipcBase(), string(k.sg.key), k.spec.Name)
 	if err != nil {
 		return nil, err
 	}
+	// Our other processes keep off these ports until the kernel bound them.
+	defer releasePorts()
 	rec.a.Transport = ci.Transport
 	if err := writeConnectionFile(k.connPath, ci); err != nil {
 		return nil, err
