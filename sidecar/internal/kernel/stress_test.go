@@ -77,8 +77,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // TestStartStress starts and stops kernels over tcp and ipc, interleaved
 // with what preceded the intermittent "did not become ready": SIGKILLed
-// kernels, interrupt storms, restarts, two kernels starting at once, and a
-// busy process competing for the CPU. Every start attempt's stages are
+// kernels, interrupt storms, restarts, two kernels starting at once, a
+// busy process competing for the CPU, and another program binding ports. Every start attempt's stages are
 // recorded; a start that failed or an attempt given up as stuck is a hang.
 //
 // MCP_JUPYTER_STRESS=N runs N starts (default 50, 12 with -short);
@@ -99,6 +99,8 @@ func TestStartStress(t *testing.T) {
 	run := &stressRun{}
 	stopLoad := startLoad(t, run, n)
 	defer stopLoad()
+	stopChurn := startPortChurn(t)
+	defer stopChurn()
 
 	scenarios := []struct {
 		name string
@@ -309,6 +311,31 @@ func waitStatus(k *kernel.Local, s kernel.Status, limit time.Duration) {
 	for deadline := time.Now().Add(limit); k.Status() != s && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// portChurn is another program on the machine binding ports the way test
+// servers do: port 0, listen, hold about a second, close; 50 a second.
+const portChurn = `
+import socket, time, collections
+held = collections.deque()
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    held.append((time.time(), s))
+    while held and time.time() - held[0][0] > 1.0:
+        held.popleft()[1].close()
+    time.sleep(0.02)
+`
+
+// startPortChurn runs portChurn for the whole stress run: what made a start
+// hang when kernel ports were picked by binding port 0 (see connection.go).
+func startPortChurn(t *testing.T) (stop func()) {
+	cmd := exec.Command(testenv.Python(t), "-c", portChurn)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("port churn: %v", err)
+	}
+	return func() { cmd.Process.Kill(); cmd.Wait() }
 }
 
 // startLoad runs a busy process for the middle third of the starts.
