@@ -3,10 +3,7 @@ package kernel
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"log"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -30,6 +27,8 @@ type incarnation struct {
 	// (empty on Unix, where an interrupt is SIGINT to the process group).
 	interruptEvent string
 	pollStop       chan struct{} // attached: stops the liveness poller on detach
+
+	start *startRecorder // stages of this incarnation's start (see start.go)
 
 	ctx    context.Context // cancelled on death or stop: closes every socket
 	cancel context.CancelFunc
@@ -138,94 +137,6 @@ func (inc *incarnation) stderrTail() string {
 	return strings.Join(inc.tail, "\n")
 }
 
-// launch starts a kernel process, connects the sockets and does the
-// kernel_info handshake. Fresh ports can race with other processes between
-// our probe and the kernel's bind; a kernel that died of that is relaunched
-// on new ports.
-func (k *Local) launch(ctx context.Context) (*incarnation, error) {
-	for attempt := 1; ; attempt++ {
-		inc, err := k.launchOnce(ctx)
-		if err == nil || attempt == 3 || !errors.Is(err, ErrKernelDead) || !strings.Contains(err.Error(), "Address already in use") {
-			return inc, err
-		}
-		k.log.Info("kernel could not bind its ports; retrying on new ones", "attempt", attempt)
-	}
-}
-
-func (k *Local) launchOnce(ctx context.Context) (*incarnation, error) {
-	ci, err := newConnectionInfo(k.opts.Transport, k.opts.RuntimeDir, k.base, string(k.sg.key), k.spec.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeConnectionFile(k.connPath, ci); err != nil {
-		return nil, err
-	}
-	argv := substitute(k.spec.Argv, k.connPath, k.spec.ResourceDir)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = k.spec.Env
-	cmd.Dir = k.spec.Dir
-	// Without a runtime dir nobody could re-attach to this kernel after we
-	// are gone: have ipykernel exit with its parent.
-	interruptEvent, afterStart, err := setupProcess(cmd, k.ownRuntime)
-	if err != nil {
-		return nil, err
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		afterStart()
-		return nil, fmt.Errorf("kernel stdout pipe: %w", err)
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		afterStart()
-		outR.Close()
-		outW.Close()
-		return nil, fmt.Errorf("kernel stderr pipe: %w", err)
-	}
-	cmd.Stdout, cmd.Stderr = outW, errW
-	err = cmd.Start()
-	afterStart()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		errR.Close()
-		errW.Close()
-		return nil, fmt.Errorf("launch %q: %w", argv[0], err)
-	}
-	outW.Close()
-	errW.Close()
-
-	ictx, cancel := context.WithCancel(context.Background())
-	inc := &incarnation{
-		k: k, ci: ci, cmd: cmd, pid: cmd.Process.Pid, interruptEvent: interruptEvent, ctx: ictx, cancel: cancel,
-		exited: make(chan struct{}), dead: make(chan struct{}), iopubSeen: make(chan struct{}),
-		pending: map[string]*pending{}, pipeR: []*os.File{outR, errR},
-	}
-	k.log.Info("kernel launched", "pid", inc.pid, "argv0", argv[0], "transport", ci.Transport)
-	inc.pipes.Add(2)
-	go inc.logPipe(outR, "stdout")
-	go inc.logPipe(errR, "stderr")
-	go func() {
-		werr := cmd.Wait()
-		inc.exitDesc = cmd.ProcessState.String()
-		if werr != nil && cmd.ProcessState == nil {
-			inc.exitDesc = werr.Error()
-		}
-		close(inc.exited)
-		inc.die(fmt.Errorf("%w: process %d exited (%s)", ErrKernelDead, inc.pid, inc.exitDesc))
-	}()
-
-	if err := inc.connect(ctx); err != nil {
-		inc.expected.Store(true)
-		inc.stop(context.Background(), false, false)
-		return nil, err
-	}
-	k.writeRecord(inc.pid, interruptEvent)
-	inc.readers.Add(1)
-	go inc.heartbeat()
-	return inc, nil
-}
-
 func (inc *incarnation) logPipe(f *os.File, stream string) {
 	defer inc.pipes.Done()
 	sc := bufio.NewScanner(f)
@@ -244,169 +155,6 @@ func (inc *incarnation) logPipe(f *os.File, stream string) {
 	}
 }
 
-// connect dials every socket, starts the readers and waits for the kernel:
-// a kernel_info_reply, and a first iopub message (proof the SUB subscription
-// took, so no output of the first execution is lost).
-func (inc *incarnation) connect(ctx context.Context) error {
-	k := inc.k
-	deadline := time.Now().Add(k.opts.StartTimeout)
-	sctx, scancel := context.WithDeadline(ctx, deadline)
-	defer scancel()
-	zlog := log.New(slogWriter{k.log}, "", 0)
-	opts := func(extra ...zmq4.Option) []zmq4.Option {
-		return append([]zmq4.Option{zmq4.WithDialerRetry(10 * time.Millisecond), zmq4.WithDialerMaxRetries(-1), zmq4.WithLogger(zlog)}, extra...)
-	}
-	id := zmq4.SocketIdentity(newID())
-	tctx := func() context.Context {
-		t := &connTracker{}
-		inc.trackers = append(inc.trackers, t)
-		return withTracker(inc.ctx, t)
-	}
-	inc.shell = zmq4.NewDealer(tctx(), opts(zmq4.WithID(id))...)
-	inc.stdin = zmq4.NewDealer(tctx(), opts(zmq4.WithID(id))...) // same identity as shell, or input_request never arrives
-	inc.control = zmq4.NewDealer(tctx(), opts()...)
-	inc.iopub = zmq4.NewSub(tctx(), opts()...)
-	inc.hb = zmq4.NewReq(tctx(), opts()...)
-	if err := inc.iopub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
-		return fmt.Errorf("subscribe iopub: %w", err)
-	}
-	// Dialing blocks with retries until the kernel listens; cancel it on
-	// death or timeout. A stopped kernel's listen backlog still accepts the
-	// TCP connection, and zmq4 then waits for the ZMTP greeting without a
-	// deadline: only closing the conn ends that wait.
-	stopWatch := make(chan struct{})
-	defer close(stopWatch)
-	go func() {
-		select {
-		case <-sctx.Done():
-		case <-inc.dead:
-		case <-stopWatch:
-			return
-		}
-		inc.cancel()
-		for _, t := range inc.trackers {
-			t.closeAll()
-		}
-	}()
-	ci := inc.ci
-	for i, d := range []struct {
-		name string
-		s    zmq4.Socket
-		port int
-	}{{"shell", inc.shell, ci.ShellPort}, {"stdin", inc.stdin, ci.StdinPort}, {"control", inc.control, ci.ControlPort}, {"iopub", inc.iopub, ci.IOPubPort}, {"hb", inc.hb, ci.HBPort}} {
-		// zmq4 retries a refused connection itself, but not a connection
-		// reset during the greeting (a kernel still setting up): retry that.
-		for {
-			err := d.s.Dial(ci.endpoint(d.port))
-			if err == nil {
-				break
-			}
-			if sctx.Err() != nil || inc.ctx.Err() != nil {
-				return inc.startErr(sctx, fmt.Errorf("dial %s: %w", d.name, err))
-			}
-			inc.trackers[i].closeAll() // the failed attempt's conn, which zmq4 leaks
-			k.log.Debug("dial failed; retrying", "socket", d.name, "err", err)
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	for _, r := range []struct {
-		name string
-		s    zmq4.Socket
-	}{{"shell", inc.shell}, {"stdin", inc.stdin}, {"control", inc.control}, {"iopub", inc.iopub}} {
-		inc.readers.Add(1)
-		go inc.read(r.name, r.s)
-	}
-
-	// jupyter_client resends kernel_info until it is answered; so do we.
-	p := newPending()
-	var ids []string
-	defer func() {
-		for _, id := range ids {
-			inc.unregister(id)
-		}
-	}()
-	var reply *Message
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	send := func(s zmq4.Socket) error {
-		h := newHeader("kernel_info_request", k.session)
-		ids = append(ids, h.MsgID)
-		inc.registerTo(h.MsgID, p)
-		return inc.send(s, h, nil, struct{}{})
-	}
-	if err := send(inc.shell); err != nil {
-		return inc.startErr(sctx, err)
-	}
-	// A kernel we attach to may still run code of the sidecar that died
-	// mid-execution: its shell stays silent until that code ends. The
-	// control channel (its own thread in ipykernel) answers anyway, so a
-	// control reply without a shell reply means busy, not hung: interrupt the
-	// orphaned execution (nobody waits for its result) and keep the state.
-	var controlAt time.Time
-	interrupted := false
-	if inc.attached {
-		if err := send(inc.control); err != nil {
-			return inc.startErr(sctx, err)
-		}
-	}
-	for {
-		for _, m := range p.take() {
-			if m.Channel == "shell" && m.Header.MsgType == "kernel_info_reply" && reply == nil {
-				mm := m
-				reply = &mm
-			}
-			if m.Channel == "control" && m.Header.MsgType == "kernel_info_reply" && controlAt.IsZero() {
-				controlAt = time.Now()
-			}
-		}
-		if reply == nil && !interrupted && !controlAt.IsZero() && time.Since(controlAt) >= attachBusyWait {
-			interrupted = true
-			k.log.Info("attached kernel is busy with code of the previous sidecar; interrupting it", "pid", inc.pid)
-			if err := inc.interrupt(); err != nil {
-				k.log.Warn("interrupt busy kernel", "pid", inc.pid, "err", err)
-			}
-		}
-		if reply != nil {
-			select {
-			case <-inc.iopubSeen:
-				var info KernelInfo
-				_ = json.Unmarshal(reply.Content, &info)
-				info.Raw = reply.Content
-				inc.ready.Store(true)
-				k.mu.Lock()
-				k.info = info
-				k.status = StatusIdle
-				k.mu.Unlock()
-				k.log.Info("kernel ready", "pid", inc.pid, "implementation", info.Implementation, "protocol", info.ProtocolVersion)
-				return nil
-			default:
-			}
-		}
-		select {
-		case <-p.signal:
-		case <-inc.iopubSeen:
-		case <-tick.C:
-			if err := send(inc.shell); err != nil {
-				return inc.startErr(sctx, err)
-			}
-			if inc.attached && controlAt.IsZero() {
-				if err := send(inc.control); err != nil {
-					return inc.startErr(sctx, err)
-				}
-			}
-		case <-inc.dead:
-			return inc.startErr(sctx, nil)
-		case <-sctx.Done():
-			return inc.startErr(sctx, nil)
-		}
-	}
-}
-
-// attachBusyWait is how long an attached kernel whose control channel
-// answered may keep its shell silent before we take it as busy. An idle
-// ipykernel ignores SIGINT, so a wrong guess on a slow machine costs nothing.
-const attachBusyWait = time.Second
-
 // interrupt interrupts the kernel without waiting for an answer: an
 // interrupt_request on control in message mode, else the platform's signal.
 func (inc *incarnation) interrupt() error {
@@ -414,26 +162,6 @@ func (inc *incarnation) interrupt() error {
 		return inc.send(inc.control, newHeader("interrupt_request", inc.k.session), nil, struct{}{})
 	}
 	return interruptProcess(inc.pid, inc.interruptEvent)
-}
-
-func (inc *incarnation) startErr(sctx context.Context, err error) error {
-	select {
-	case <-inc.dead:
-		// Let the process reaper record the exit status and stderr.
-		select {
-		case <-inc.exited:
-		case <-time.After(time.Second):
-		}
-		return startDeathErr(inc)
-	default:
-	}
-	if sctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("%w after %s (pid %d)", ErrStartTimeout, inc.k.opts.StartTimeout, inc.pid)
-	}
-	if sctx.Err() != nil {
-		return fmt.Errorf("kernel start: %w", sctx.Err())
-	}
-	return err
 }
 
 func (inc *incarnation) send(s zmq4.Socket, h Header, parent *Header, content any) error {

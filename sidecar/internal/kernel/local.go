@@ -23,6 +23,7 @@ type Local struct {
 	connPath   string
 	base       string
 	ownRuntime bool
+	launches   int // kernel processes launched so far (names ipc files)
 
 	opMu sync.Mutex // serializes Restart and Shutdown
 
@@ -91,7 +92,7 @@ func Start(ctx context.Context, spec LaunchSpec, opts Options) (*Local, error) {
 	k.sg = signer{key: []byte(key)}
 	k.base = "kernel-" + newID()
 	k.connPath = filepath.Join(k.opts.RuntimeDir, k.base+".json")
-	inc, err := k.launch(ctx)
+	inc, err := k.launch(ctx, false)
 	if err != nil {
 		k.cleanupFiles()
 		return nil, fmt.Errorf("start kernel %q: %w", spec.Name, err)
@@ -247,7 +248,7 @@ func (k *Local) restart(ctx context.Context, hard bool) error {
 		old.reason.Store(ErrRestarted)
 		old.stop(ctx, true, hard)
 	}
-	inc, err := k.launch(ctx)
+	inc, err := k.launch(ctx, true)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err != nil {

@@ -46,8 +46,18 @@ type Options struct {
 	RuntimeDir string
 	// Transport is "tcp" (default) or "ipc".
 	Transport string
-	// StartTimeout bounds launch → kernel_info reply. Default 60s.
+	// StartTimeout bounds launch → ready (kernel_info reply, heartbeat,
+	// first iopub message). Default 60s.
 	StartTimeout time.Duration
+	// StageTimeout: once the kernel bound its sockets, a start that reaches
+	// no new stage for this long while the kernel's processes use no CPU is
+	// stuck: it is killed and retried once on new ports rather than waited
+	// out. Default StartTimeout/4, within 2s..15s. Linux only (it needs the
+	// kernel's CPU time to tell slow from stuck).
+	StageTimeout time.Duration
+	// OnStartAttempt, when set, gets the record of every kernel process
+	// launched by Start and Restart, ready or not (stress tests, logs).
+	OnStartAttempt func(StartAttempt)
 	// HeartbeatInterval between pings (default 1s) and HeartbeatTimeout after
 	// which a silent kernel is declared dead and killed (default 10s: a busy
 	// machine must not kill healthy kernels).

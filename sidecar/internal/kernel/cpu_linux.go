@@ -1,0 +1,71 @@
+package kernel
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// processTreeCPU is the CPU time (user+system) used so far by pid and its
+// descendants (a sandbox wrapper's kernel is its child).
+func processTreeCPU(pid int) (time.Duration, bool) {
+	var total time.Duration
+	seen := map[int]bool{}
+	var walk func(p, depth int) bool
+	walk = func(p, depth int) bool {
+		if seen[p] || depth > 8 {
+			return true
+		}
+		seen[p] = true
+		d, ok := processCPU(p)
+		if !ok {
+			return false
+		}
+		total += d
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p))
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if c, err := strconv.Atoi(f); err == nil {
+					walk(c, depth+1) // a child that just exited adds nothing
+				}
+			}
+		}
+		return true
+	}
+	if !walk(pid, 0) {
+		return 0, false
+	}
+	return total, true
+}
+
+// processCPU reads utime+stime of one process from /proc/pid/stat.
+func processCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the parenthesised command name (which may hold spaces):
+	// state is field 3, utime 14, stime 15.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const userHZ = 100 // USER_HZ: fixed at 100 for /proc on every Linux ABI
+	return time.Duration(u+s) * time.Second / userHZ, true
+}
