@@ -1,0 +1,235 @@
+package sandbox_test
+
+// Escape attempts against the real sidecar binary: a real MCP client starts a
+// bubblewrap-sandboxed ipykernel and runs attack code in it. Each test plants
+// the secret or the target on the host first, then checks from the outside
+// that the attack failed.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/sandbox"
+)
+
+const escapeNotebook = `{"cells": [], "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}`
+
+// jailHost is a user's machine in miniature, outside /tmp (the jail's /tmp is
+// private anyway, so secrets there prove nothing): a home folder with the
+// workspace inside it, and an XDG runtime dir like a desktop's /run/user/UID.
+type jailHost struct {
+	base, home, ws, run string
+	env                 []string
+}
+
+func requireBwrap(t *testing.T) {
+	t.Helper()
+	if err := sandbox.Check(context.Background(), sandbox.Bubblewrap); err != nil {
+		if errors.Is(err, sandbox.ErrUnavailable) && os.Getenv("MCP_JUPYTER_REQUIRE_BWRAP") != "1" {
+			t.Skipf("bubblewrap sandbox cannot run here: %v", err)
+		}
+		t.Fatal(err)
+	}
+}
+
+func newJailHost(t *testing.T) *jailHost {
+	t.Helper()
+	base, err := os.MkdirTemp("/var/tmp", "mcpj-escape-")
+	if err != nil {
+		t.Skipf("need a writable /var/tmp (outside the jail's private /tmp): %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	h := &jailHost{base: base, home: filepath.Join(base, "home"), run: filepath.Join(base, "run")}
+	h.ws = filepath.Join(h.home, "project")
+	for _, d := range []string{h.ws, h.run} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(h.ws, "nb.ipynb"), []byte(escapeNotebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "XDG_"), k == "HOME", k == "MCP_JUPYTER_CHECKPOINT_KEY_FILE", k == "MCP_JUPYTER_SANDBOX_READ":
+			continue
+		}
+		h.env = append(h.env, kv)
+	}
+	h.env = append(h.env, "HOME="+h.home, "XDG_RUNTIME_DIR="+h.run)
+	return h
+}
+
+// client starts `mcp-jupyter mcp --standalone` for the workspace and connects a real MCP client.
+func (h *jailHost) client(t *testing.T, extraEnv ...string) *mcp.ClientSession {
+	t.Helper()
+	cmd := exec.Command(testenv.Binary(t), "mcp", "--standalone", "--workspace", h.ws)
+	cmd.Env = append(append([]string(nil), h.env...), extraEnv...)
+	cmd.Stderr = &testLog{t: t}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "escape-test", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 30 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+type testLog struct{ t *testing.T }
+
+func (l *testLog) Write(p []byte) (int, error) {
+	if testing.Verbose() {
+		l.t.Logf("sidecar: %s", strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// callTool calls a tool; isErr reports a tool-level error with its text.
+func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) (out map[string]any, errText string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	if res.IsError {
+		return nil, text.String()
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	json.Unmarshal(b, &out)
+	return out, ""
+}
+
+// startJailed starts the notebook's kernel in bubblewrap with the test venv.
+func (h *jailHost) startJailed(t *testing.T, cs *mcp.ClientSession) map[string]any {
+	t.Helper()
+	py := testenv.Python(t)
+	out, errText := callTool(t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": filepath.Dir(filepath.Dir(py)), "sandbox": "bubblewrap", "timeout_s": 120})
+	if errText != "" {
+		t.Fatalf("start_kernel sandbox=bubblewrap: %s", errText)
+	}
+	if out["sandbox"] != "bubblewrap" {
+		t.Fatalf("kernel not sandboxed: %v", out)
+	}
+	return out
+}
+
+// runJSON runs code in the kernel; the code prints one JSON object as its
+// last line, which is returned.
+func runJSON(t *testing.T, cs *mcp.ClientSession, code string) map[string]any {
+	t.Helper()
+	out, errText := callTool(t, cs, "run_cell", map[string]any{"notebook_path": "nb.ipynb", "code_override": code, "timeout_s": 120})
+	if errText != "" {
+		t.Fatalf("run_cell: %s", errText)
+	}
+	if out["status"] != "ok" {
+		t.Fatalf("run_cell: %v", out)
+	}
+	var text strings.Builder
+	raw, _ := out["raw_outputs"].([]any)
+	for _, o := range raw {
+		m, _ := o.(map[string]any)
+		switch v := m["text"].(type) {
+		case string:
+			text.WriteString(v)
+		case []any:
+			for _, s := range v {
+				text.WriteString(fmt.Sprint(s))
+			}
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
+	var got map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("kernel printed %q (%v): %v", text.String(), out, err)
+	}
+	return got
+}
+
+// TestEscapeWorkspacePythonOnHost: a cloned repository's .venv/bin/python
+// (here a script that writes a marker into $HOME) must not run on the host
+// when the kernel is to be sandboxed, nor when environments are listed.
+func TestEscapeWorkspacePythonOnHost(t *testing.T) {
+	requireBwrap(t)
+	testenv.Python(t)
+	h := newJailHost(t)
+	marker := filepath.Join(h.home, "pwned")
+	venv := filepath.Join(h.ws, ".venv")
+	pkg := filepath.Join(venv, "lib", "python3.11", "site-packages", "ipykernel")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(venv, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		filepath.Join(venv, "pyvenv.cfg"):    "home = /usr/bin\nversion = 3.11.7\n",
+		filepath.Join(pkg, "__init__.py"):    "",
+		filepath.Join(venv, "bin", "python"): "#!/bin/sh\necho ran \"$@\" >> " + marker + "\nexit 3\n",
+	}
+	for p, c := range files {
+		if err := os.WriteFile(p, []byte(c), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := h.client(t)
+
+	envs, errText := callTool(t, cs, "list_environments", map[string]any{})
+	if errText != "" {
+		t.Fatalf("list_environments: %s", errText)
+	}
+	if b, err := os.ReadFile(marker); err == nil {
+		t.Fatalf("list_environments ran the workspace's python on the host: %s", b)
+	}
+	found := false
+	for _, e := range envs["environments"].([]any) {
+		m := e.(map[string]any)
+		if m["path"] == venv {
+			found = true
+			if m["version"] != "3.11.7" || m["has_ipykernel"] != true {
+				t.Errorf("workspace venv described from its files: %v", m)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("workspace venv not listed: %v", envs)
+	}
+
+	// No venv_path: the workspace's .venv is chosen (it claims ipykernel);
+	// it may only ever run inside the jail, where it cannot write $HOME.
+	_, errText = callTool(t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "sandbox": "bubblewrap", "timeout_s": 30})
+	if b, err := os.ReadFile(marker); err == nil {
+		t.Fatalf("start_kernel(sandbox=bubblewrap) ran the workspace's python outside the jail: %s", b)
+	}
+	if errText == "" {
+		t.Logf("start_kernel picked another environment")
+	}
+	// Named explicitly: probed inside the jail only.
+	_, errText = callTool(t, cs, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": ".venv", "sandbox": "bubblewrap", "timeout_s": 30})
+	if errText == "" {
+		t.Errorf("a fake python started a kernel")
+	}
+	if b, err := os.ReadFile(marker); err == nil {
+		t.Fatalf("start_kernel(venv_path, sandbox=bubblewrap) ran the workspace's python outside the jail: %s", b)
+	}
+}
