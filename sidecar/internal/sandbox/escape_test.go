@@ -10,10 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,4 +235,210 @@ func TestEscapeWorkspacePythonOnHost(t *testing.T) {
 	if b, err := os.ReadFile(marker); err == nil {
 		t.Fatalf("start_kernel(venv_path, sandbox=bubblewrap) ran the workspace's python outside the jail: %s", b)
 	}
+}
+
+// TestEscapeSecrets: the jailed kernel cannot read the checkpoint signing key
+// (forging a signed checkpoint needs it), nor the attach token or socket of
+// a serve sidecar whose XDG_RUNTIME_DIR is outside /tmp (as /run/user/UID on
+// desktops), nor anything else in $HOME but what the user allowed.
+func TestEscapeSecrets(t *testing.T) {
+	requireBwrap(t)
+	h := newJailHost(t)
+	key := filepath.Join(h.home, ".config", "mcp-jupyter", "checkpoint.key")
+	attachDir := filepath.Join(h.run, "mcp-jupyter")
+	token := filepath.Join(attachDir, "token-abc.json")
+	sock := filepath.Join(attachDir, "s.sock")
+	sshKey := filepath.Join(h.home, ".ssh", "id_ed25519")
+	allowed := filepath.Join(h.home, "data", "allowed.csv")
+	for p, c := range map[string]string{key: "K" + strings.Repeat("k", 31), token: `{"token":"secret"}`, sshKey: "PRIVATE", allowed: "a,b\n1,2\n"} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	cs := h.client(t, "MCP_JUPYTER_SANDBOX_READ="+filepath.Dir(allowed))
+	h.startJailed(t, cs)
+	code := fmt.Sprintf(`
+import json, os, socket
+r = {}
+for name, p in [("key", %q), ("token", %q), ("ssh", %q), ("allowed", %q)]:
+    try:
+        r[name] = open(p).read()[:8]
+    except OSError as e:
+        r[name] = type(e).__name__
+for name, d in [("attach_dir", %q), ("run_user", "/run/user"), ("home", %q)]:
+    try:
+        r[name] = sorted(os.listdir(d))
+    except OSError as e:
+        r[name] = type(e).__name__
+try:
+    s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(%q); r["socket"] = "connected"
+except OSError as e:
+    r["socket"] = type(e).__name__
+print(json.dumps(r))
+`, key, token, sshKey, allowed, attachDir, h.home, sock)
+	got := runJSON(t, cs, code)
+	t.Logf("inside the jail: %v", got)
+	for _, k := range []string{"key", "token", "ssh"} {
+		if got[k] != "FileNotFoundError" {
+			t.Errorf("%s readable in the jail: %v", k, got[k])
+		}
+	}
+	if got["socket"] == "connected" {
+		t.Errorf("the jail connected to the attach socket")
+	}
+	select {
+	case <-accepted:
+		t.Errorf("the attach socket accepted a connection from the jail")
+	default:
+	}
+	if got["allowed"] != "a,b\n1,2\n"[:8] {
+		t.Errorf("MCP_JUPYTER_SANDBOX_READ path not readable: %v", got["allowed"])
+	}
+	if l, ok := got["attach_dir"].([]any); ok && len(l) > 0 {
+		t.Errorf("attach dir listed in the jail: %v", l)
+	}
+	if home, ok := got["home"].([]any); ok {
+		for _, e := range home {
+			if e != "project" && e != "data" {
+				t.Errorf("home folder entry %v visible in the jail: %v", e, home)
+			}
+		}
+	}
+}
+
+// TestEscapeProcessesAndCapabilities: run as root (CI containers, dev
+// containers), the jailed kernel holds no capabilities and cannot remount /
+// writable; it sees no host process and cannot signal one; a child that
+// calls setsid does not outlive stop_kernel; the network is unreachable.
+func TestEscapeProcessesAndCapabilities(t *testing.T) {
+	requireBwrap(t)
+	h := newJailHost(t)
+	victim := exec.Command("sleep", "600")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { victim.Process.Kill(); victim.Wait() }()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	survivor := fmt.Sprintf("%d.%d", os.Getpid(), time.Now().UnixNano()%1000000)
+	cs := h.client(t)
+	h.startJailed(t, cs)
+	code := fmt.Sprintf(`
+import json, os, signal, socket, subprocess
+r = {"uid": os.getuid()}
+r["cap_eff"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
+p = subprocess.run(["mount", "-o", "remount,rw", "/"], capture_output=True)
+r["remount"] = p.returncode
+try:
+    open("/etc/mcpj-escape", "w").write("x"); r["etc"] = "written"
+except OSError as e:
+    r["etc"] = type(e).__name__
+r["pids"] = len([d for d in os.listdir("/proc") if d.isdigit()])
+r["victim_visible"] = os.path.exists("/proc/%d")
+try:
+    os.kill(%d, signal.SIGSTOP); r["signal"] = "sent"
+except OSError as e:
+    r["signal"] = type(e).__name__
+subprocess.Popen(["setsid", "sleep", "%s"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+try:
+    socket.create_connection(("127.0.0.1", %d), timeout=3).close(); r["net"] = "connected"
+except OSError as e:
+    r["net"] = type(e).__name__
+print(json.dumps(r))
+`, victim.Process.Pid, victim.Process.Pid, survivor, l.Addr().(*net.TCPAddr).Port)
+	got := runJSON(t, cs, code)
+	t.Logf("inside the jail (host uid %d): %v", os.Getuid(), got)
+	if got["cap_eff"] != "0000000000000000" {
+		t.Errorf("capabilities in the jail: CapEff %v", got["cap_eff"])
+	}
+	if got["remount"] == float64(0) {
+		t.Errorf("the jail remounted / read-write")
+	}
+	if got["etc"] == "written" {
+		os.Remove("/etc/mcpj-escape")
+		t.Errorf("the jail wrote /etc")
+	}
+	if got["victim_visible"] != false {
+		t.Errorf("host process %d visible in the jail", victim.Process.Pid)
+	}
+	if n, _ := got["pids"].(float64); n > 10 {
+		t.Errorf("the jail sees %v processes", n)
+	}
+	if got["signal"] == "sent" {
+		t.Errorf("the jail signalled host process %d", victim.Process.Pid)
+	}
+	if got["net"] == "connected" {
+		t.Errorf("the jail reached the host's loopback")
+	}
+	if found := findProcess(survivor); found == 0 {
+		t.Fatalf("the setsid child (sleep %s) is not running on the host: the check would prove nothing", survivor)
+	}
+	if _, errText := callTool(t, cs, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"}); errText != "" {
+		t.Fatalf("stop_kernel: %s", errText)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for findProcess(survivor) != 0 {
+		if time.Now().After(deadline) {
+			pid := findProcess(survivor)
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the setsid child %d outlived stop_kernel", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// findProcess is the pid of a host process whose command line holds marker, or 0.
+func findProcess(marker string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "\x00"+marker) && !zombieProc(pid) {
+			return pid
+		}
+	}
+	return 0
+}
+
+func zombieProc(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z'
 }
