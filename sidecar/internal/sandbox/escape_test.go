@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -21,8 +22,10 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/protocol"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/sandbox"
 )
 
@@ -441,4 +444,171 @@ func zombieProc(pid int) bool {
 	}
 	i := strings.LastIndexByte(string(b), ')')
 	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z'
+}
+
+// serveSidecar is `mcp-jupyter serve` as the VS Code extension runs it.
+type serveSidecar struct {
+	cmd  *exec.Cmd
+	conn *jsonrpc2.Conn
+	init protocol.InitializeResult
+}
+
+type serveHandler struct{}
+
+func (serveHandler) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	if req.Notif {
+		return
+	}
+	if req.Method == protocol.MethodEditorSnapshot {
+		conn.Reply(ctx, req.ID, nil) // no open editor: the file on disk is the truth
+		return
+	}
+	conn.ReplyWithError(ctx, req.ID, &jsonrpc2.Error{Code: jsonrpc2.CodeMethodNotFound, Message: req.Method})
+}
+
+func (h *jailHost) serve(t *testing.T, runtimeDir string) *serveSidecar {
+	t.Helper()
+	cmd := exec.Command(testenv.Binary(t), "serve", "--runtime-dir", runtimeDir)
+	cmd.Dir = h.ws
+	cmd.Env = h.env
+	cmd.Stderr = &testLog{t: t}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &serveSidecar{cmd: cmd}
+	s.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), serveHandler{})
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.conn.Call(ctx, protocol.MethodInitialize, protocol.InitializeParams{ClientName: "escape-test", ClientVersion: "0", WorkspaceFolders: []string{h.ws}, ProtocolHash: protocol.Hash}, &s.init); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	return s
+}
+
+type rwc struct {
+	io.ReadCloser
+	w io.WriteCloser
+}
+
+func (p rwc) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p rwc) Close() error {
+	p.w.Close()
+	return p.ReadCloser.Close()
+}
+
+// TestEscapeServeMode: under `serve` with XDG_RUNTIME_DIR outside /tmp (a
+// desktop's /run/user/UID), an agent attached through `mcp` starts a
+// sandboxed kernel. The kernel can neither reach the attach socket (and
+// through it start an unsandboxed kernel) nor plant a kernel record the next
+// sidecar trusts: a forged record naming an unrelated process group (with
+// "connectionFile": "") must not get that group killed on re-attach.
+func TestEscapeServeMode(t *testing.T) {
+	requireBwrap(t)
+	testenv.Python(t)
+	h := newJailHost(t)
+	shared := filepath.Join(h.base, "kernels")
+	s := h.serve(t, shared)
+	if s.init.AttachSocket == "" || !strings.HasPrefix(s.init.AttachSocket, h.run) {
+		t.Fatalf("attach socket %q not under XDG_RUNTIME_DIR %s", s.init.AttachSocket, h.run)
+	}
+	victim := exec.Command("sh", "-c", "sleep 600 & wait")
+	victim.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	vpid := victim.Process.Pid
+	t.Cleanup(func() { syscall.Kill(-vpid, syscall.SIGKILL); victim.Wait() })
+
+	agent := exec.Command(testenv.Binary(t), "mcp", "--workspace", h.ws)
+	agent.Env = h.env
+	agent.Stderr = &testLog{t: t}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: agent}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	h.startJailed(t, cs)
+	code := fmt.Sprintf(`
+import glob, json, os, socket
+from ipykernel.kernelapp import IPKernelApp
+r = {}
+try:
+    s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(%q); r["attach"] = "connected"
+except OSError as e:
+    r["attach"] = type(e).__name__
+r["tokens"] = glob.glob(%q + "/**", recursive=True)
+cf = IPKernelApp.instance().connection_file
+rec = json.dumps({"pid": %d, "connectionFile": "", "label": %q, "spec": {"name": "python3", "argv": ["python3"]}})
+r["planted"] = []
+for d in {os.path.dirname(cf), os.path.dirname(os.path.dirname(cf)), %q}:
+    try:
+        open(os.path.join(d, "kernel-evil.meta.json"), "w").write(rec); r["planted"].append(d)
+    except OSError as e:
+        pass
+print(json.dumps(r))
+`, s.init.AttachSocket, filepath.Join(h.run, "mcp-jupyter"), vpid, filepath.Join(h.ws, "evil.ipynb"), shared)
+	got := runJSON(t, cs, code)
+	t.Logf("inside the jail: %v", got)
+	if got["attach"] == "connected" {
+		t.Errorf("the jailed kernel connected to the attach socket %s", s.init.AttachSocket)
+	}
+	if l, _ := got["tokens"].([]any); len(l) > 1 {
+		t.Errorf("the jail lists the attach dir: %v", l)
+	}
+	if _, err := os.Stat(filepath.Join(shared, "kernel-evil.meta.json")); err == nil {
+		t.Errorf("the jailed kernel planted a record in the shared runtime dir %s", shared)
+	}
+	// Stop the sidecar (the jailed kernel dies with it), start the next one:
+	// its re-attach reads the shared runtime dir.
+	cs.Close()
+	if _, errText := callToolQuiet(s); errText != "" {
+		t.Logf("shutdown: %s", errText)
+	}
+	s2 := h.serve(t, shared)
+	_ = s2
+	time.Sleep(2 * time.Second) // re-attach runs in the background; a kill would be immediate
+	if !processAlive(vpid) {
+		t.Fatalf("the next sidecar's re-attach killed the unrelated process group %d", vpid)
+	}
+}
+
+// callToolQuiet asks a serve sidecar to shut down.
+func callToolQuiet(s *serveSidecar) (any, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.conn.Call(ctx, protocol.MethodShutdown, protocol.ShutdownParams{}, nil); err != nil {
+		return nil, err.Error()
+	}
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+	}
+	return nil, ""
+}
+
+func processAlive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil && !zombieProc(pid)
 }

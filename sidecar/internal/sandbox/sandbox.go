@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -117,6 +118,24 @@ var sandboxEnv = []string{
 	"MPLCONFIGDIR=/tmp/matplotlib",
 	"JUPYTER_RUNTIME_DIR=/tmp/jupyter-runtime",
 	"HOME=/tmp",
+}
+
+// RuntimeDir makes the private runtime dir of one sandboxed kernel (0700),
+// in the temp dir: never the sidecar's shared kernel runtime dir, whose
+// records a restarted sidecar reads (a sandboxed kernel dies with its
+// sidecar, so it has nothing to re-attach to). The kernel removes it when it
+// ends (kernel.Options.PrivateRuntimeDir). The path stays short: ipc socket
+// paths (dir + "/kernel-<uuid>-ipc-N") must fit in 104 bytes.
+func RuntimeDir() (string, error) {
+	parent := os.TempDir()
+	if len(parent) > 40 && runtime.GOOS != "windows" {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "mcpj-sandbox-")
+	if err != nil {
+		return "", fmt.Errorf("sandbox runtime dir: %w", err)
+	}
+	return dir, nil
 }
 
 // AllowedFromEnv is MCP_JUPYTER_SANDBOX_READ: absolute host paths (separated

@@ -222,21 +222,22 @@ func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, err
 // transport (TCP on loopback does not cross the sandbox's network namespace).
 func (c *Call) confine(ctx context.Context, kind sandbox.Kind, image, nbPath string, spec kernel.LaunchSpec) (kernel.LaunchSpec, []func(*kernel.Options), error) {
 	project := c.projectDir(nbPath)
-	runtime := c.Core.Sessions.Options().Kernel.RuntimeDir
-	if runtime == "" {
-		dir, err := os.MkdirTemp("", "mcp-jupyter-sandbox-")
-		if err != nil {
-			return spec, nil, fmt.Errorf("sandbox runtime dir: %w", err)
-		}
-		runtime = dir
+	// One runtime dir per kernel, of its own: the jail may write it, so it
+	// holds nothing but this kernel's connection file and sockets, and it is
+	// not the shared dir whose records a restarted sidecar trusts.
+	runtime, err := sandbox.RuntimeDir()
+	if err != nil {
+		return spec, nil, err
 	}
 	wrapped, err := sandbox.Wrap(spec, sandbox.Options{Kind: kind, Image: image, ProjectDir: project, RuntimeDir: runtime, Hide: c.sandboxHidden(), ReadOnly: sandbox.AllowedFromEnv()})
 	if err != nil {
+		os.Remove(runtime)
 		return spec, nil, fmt.Errorf("sandbox %s: %w", kind, err)
 	}
 	return wrapped, []func(*kernel.Options){func(o *kernel.Options) {
 		o.Transport = sandbox.Transport(kind)
 		o.RuntimeDir = runtime
+		o.PrivateRuntimeDir = true
 	}}, nil
 }
 
@@ -255,6 +256,9 @@ func (c *Call) projectDir(nbPath string) string {
 // see (the shared kernel runtime dir: other kernels' connection files).
 func (c *Call) sandboxHidden() []string {
 	if d := c.Core.Sessions.Options().Kernel.RuntimeDir; d != "" {
+		// Made now if need be: a folder created after the jail would show
+		// through its read-only root.
+		os.MkdirAll(d, 0o700)
 		return []string{d}
 	}
 	return nil
