@@ -68,6 +68,23 @@ type Finder struct {
 	// Conda overrides the conda executable; empty: $CONDA_EXE, then conda,
 	// mamba, micromamba on PATH. "-" means: act as if no conda exists.
 	Conda string
+	// Jail, when set, rewrites every command the Finder runs (interpreter
+	// probes, conda activation scripts) to run confined, e.g. inside the
+	// bubblewrap sandbox the kernel will run in. Workspace environments are
+	// never run by Discover at all (see inspectStatic).
+	Jail func(argv []string) ([]string, error)
+}
+
+// command builds the exec.Cmd for argv, through Jail when one is set.
+func (f *Finder) command(ctx context.Context, argv ...string) (*exec.Cmd, error) {
+	if f.Jail != nil {
+		jailed, err := f.Jail(argv)
+		if err != nil {
+			return nil, err
+		}
+		argv = jailed
+	}
+	return exec.CommandContext(ctx, argv[0], argv[1:]...), nil
 }
 
 func (f *Finder) getenv(k string) string {
@@ -147,6 +164,10 @@ func Resolve(ctx context.Context, path string) (Environment, error) {
 // candidate is a python to probe, with what we already know about it.
 type candidate struct {
 	kind, name, prefix, python string
+	// workspace: the candidate lives in a workspace folder (a cloned
+	// repository may plant any "python" there), so it is inspected from its
+	// files, never run.
+	workspace bool
 }
 
 // Discover: see the package-level Discover.
@@ -158,6 +179,15 @@ func (f *Finder) Discover(ctx context.Context, workspaceRoots []string) ([]Envir
 	cands = append(cands, f.condaCandidates(ctx)...)
 	if py := f.systemPython(); py != "" {
 		cands = append(cands, candidate{kind: KindSystem, name: "system", python: py})
+	}
+	// A conda env or PATH's python3 inside a workspace folder (an activated
+	// terminal puts .venv/bin first on PATH) is the workspace's too.
+	for i := range cands {
+		for _, root := range workspaceRoots {
+			if inWorkspace(cands[i].python, root) || (cands[i].prefix != "" && inWorkspace(cands[i].prefix, root)) {
+				cands[i].workspace = true
+			}
+		}
 	}
 
 	// Same prefix found twice (e.g. CONDA_PREFIX and environments.txt): keep the first.
@@ -184,6 +214,15 @@ func (f *Finder) Discover(ctx context.Context, workspaceRoots []string) ([]Envir
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if c.workspace {
+				e, err := f.inspectStatic(c)
+				if err != nil {
+					f.log().Info("skipping python environment", "prefix", c.prefix, "python", c.python, "err", err)
+					return
+				}
+				envs[i] = &e
+				return
+			}
 			e, err := f.probeCandidate(ctx, c)
 			if err != nil {
 				f.log().Info("skipping python environment", "prefix", c.prefix, "python", c.python, "err", err)
@@ -246,7 +285,7 @@ func workspaceCandidates(root string) []candidate {
 		if py == "" {
 			continue
 		}
-		out = append(out, candidate{kind: kind, name: e.Name(), prefix: dir, python: py})
+		out = append(out, candidate{kind: kind, name: e.Name(), prefix: dir, python: py, workspace: true})
 	}
 	return out
 }
@@ -456,7 +495,10 @@ type probeResult struct {
 func (f *Finder) probeCandidate(ctx context.Context, c candidate) (Environment, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.probeTimeout())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.python, "-c", probeScript)
+	cmd, err := f.command(ctx, c.python, "-c", probeScript)
+	if err != nil {
+		return Environment{}, fmt.Errorf("probe %s: %w", c.python, err)
+	}
 	// Probe the interpreter as it is, not as our own environment bends it.
 	cmd.Env = withoutKeys(os.Environ(), "PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV")
 	cmd.WaitDelay = time.Second

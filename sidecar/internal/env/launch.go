@@ -146,7 +146,10 @@ func (f *Finder) CaptureActivation(ctx context.Context, prefix string, base []st
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.probeTimeout())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bash, "--noprofile", "--norc", "-c", activationScript, "activate", prefix, condaName(prefix))
+	cmd, err := f.command(ctx, bash, "--noprofile", "--norc", "-c", activationScript, "activate", prefix, condaName(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("capture activation of %s: %w", prefix, err)
+	}
 	cmd.Env = base
 	for _, k := range sortedKeys(vars) {
 		cmd.Env = setKey(cmd.Env, k, vars[k])

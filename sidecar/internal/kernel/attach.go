@@ -28,21 +28,58 @@ type Record struct {
 	Label          string     `json:"label"` // e.g. the notebook path
 	Spec           LaunchSpec `json:"spec"`
 	StartedAt      time.Time  `json:"startedAt"`
+	// ProcStart is the process's start time as the OS records it (Linux:
+	// clock ticks since boot; macOS and Windows: nanoseconds since the
+	// epoch): with the pid and the connection file it names one process.
+	ProcStart uint64 `json:"procStart,omitempty"`
 	// InterruptEvent names the kernel's interrupt event on Windows.
 	InterruptEvent string `json:"interruptEvent,omitempty"`
 }
 
 // Alive reports whether the record's process still runs and is the kernel of
-// that connection file (not a recycled pid).
+// that connection file, never a recycled pid or another process of the
+// user. Everything must match: the pid runs; the connection file is the
+// record's own (kernel-<id>.json next to kernel-<id>.meta.json), a regular
+// file; the process started when the record says (so a forged record naming
+// some other process fails); and where /proc tells, its command line passes
+// that connection file. A record that cannot prove it is taken for dead.
 func (r Record) Alive() bool {
-	if !ProcessRunning(r.PID) {
+	if r.PID <= 0 || !ProcessRunning(r.PID) {
+		return false
+	}
+	if !r.ownsConnectionFile() {
+		return false
+	}
+	if st, err := processStartTime(r.PID); err != nil || r.ProcStart == 0 || st != r.ProcStart {
 		return false
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
 	if err != nil {
-		return true // no /proc: trust the pid
+		return true // no /proc (macOS, Windows): pid and start time decide
 	}
-	return strings.Contains(string(b), r.ConnectionFile)
+	for _, arg := range strings.Split(string(b), "\x00") {
+		if arg == r.ConnectionFile || strings.HasSuffix(arg, "="+r.ConnectionFile) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownsConnectionFile: the connection file is an absolute kernel-<id>.json,
+// a regular file, and (for a record read from disk) the one next to it.
+func (r Record) ownsConnectionFile() bool {
+	c := r.ConnectionFile
+	base := filepath.Base(c)
+	if c == "" || !filepath.IsAbs(c) || filepath.Clean(c) != c || !strings.HasPrefix(base, "kernel-") || !strings.HasSuffix(base, ".json") || strings.HasSuffix(base, recordSuffix) {
+		return false
+	}
+	if r.Path != "" {
+		if filepath.Dir(r.Path) != filepath.Dir(c) || strings.TrimSuffix(filepath.Base(r.Path), recordSuffix)+".json" != base {
+			return false
+		}
+	}
+	fi, err := os.Lstat(c)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // Remove deletes the record and its connection file.
@@ -111,6 +148,12 @@ func (k *Local) recordPath() string {
 func (k *Local) writeRecord(pid int, interruptEvent string) {
 	r := Record{PID: pid, ConnectionFile: k.connPath, Label: k.opts.Label, Spec: k.spec, StartedAt: time.Now().UTC(),
 		InterruptEvent: interruptEvent}
+	st, err := processStartTime(pid)
+	if err != nil {
+		k.log.Warn("kernel start time unknown; this kernel cannot be re-attached", "err", err)
+		return
+	}
+	r.ProcStart = st
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err == nil {
 		err = os.WriteFile(k.recordPath(), b, 0o600)

@@ -79,6 +79,7 @@ func Start(ctx context.Context, spec LaunchSpec, opts Options) (*Local, error) {
 		}
 		k.opts.RuntimeDir, k.ownRuntime = d, true
 	}
+	k.ownRuntime = k.ownRuntime || k.opts.PrivateRuntimeDir
 	if err := os.MkdirAll(k.opts.RuntimeDir, 0o700); err != nil {
 		return nil, fmt.Errorf("start kernel %q: runtime dir: %w", spec.Name, err)
 	}

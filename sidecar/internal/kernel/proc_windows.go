@@ -120,3 +120,21 @@ func ProcessRunning(pid int) bool {
 	}
 	return code == stillActive
 }
+
+// processStartTime is the process's creation time, in nanoseconds since the epoch.
+func processStartTime(pid int) (uint64, error) {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
+	if err != nil {
+		return 0, fmt.Errorf("process %d start time: %w", pid, err)
+	}
+	defer windows.CloseHandle(h)
+	var created, exited, kernelTime, userTime windows.Filetime
+	if err := windows.GetProcessTimes(h, &created, &exited, &kernelTime, &userTime); err != nil {
+		return 0, fmt.Errorf("process %d start time: %w", pid, err)
+	}
+	ns := created.Nanoseconds()
+	if ns <= 0 {
+		return 0, fmt.Errorf("process %d start time: not known", pid)
+	}
+	return uint64(ns), nil
+}

@@ -44,6 +44,10 @@ type Options struct {
 	// (Attach); without it a temp dir is used and the kernel is told to exit
 	// with its parent (JPY_PARENT_PID).
 	RuntimeDir string
+	// PrivateRuntimeDir: RuntimeDir is this kernel's alone (a sandboxed
+	// kernel's, bound into its jail): it is removed with the kernel, and the
+	// kernel is told to exit with its parent as without a RuntimeDir.
+	PrivateRuntimeDir bool
 	// Transport is "tcp" (default) or "ipc".
 	Transport string
 	// StartTimeout bounds launch → ready (kernel_info reply, heartbeat,

@@ -54,20 +54,35 @@ func TestWrap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"/usr/bin/bwrap", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-			"--tmpfs", "/tmp", "--unshare-ipc", "--unshare-uts", "--unshare-net",
-			"--bind", "/ws", "/ws", "--bind", "/run/k", "/run/k", "--chdir", "/ws/nb", "--",
+		// The namespaces and the dropped capabilities come first; the masks
+		// depend on this machine's home and runtime dirs; the writable binds
+		// and the kernel's argv come last.
+		wantHead := []string{"/usr/bin/bwrap", "--unshare-user", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+			"--new-session", "--die-with-parent", "--unsetenv", "JPY_PARENT_PID", "--unshare-net",
+			"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"}
+		wantTail := []string{"--bind", "/ws", "/ws", "--bind", "/run/k", "/run/k", "--chdir", "/ws/nb", "--",
 			"/venv/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"}
-		if diff := cmp.Diff(want, got.Argv); diff != "" {
-			t.Errorf("argv (-want +got)\n%s", diff)
+		if len(got.Argv) < len(wantHead)+len(wantTail) {
+			t.Fatalf("argv too short: %q", got.Argv)
+		}
+		if diff := cmp.Diff(wantHead, got.Argv[:len(wantHead)]); diff != "" {
+			t.Errorf("argv head (-want +got)\n%s", diff)
+		}
+		if diff := cmp.Diff(wantTail, got.Argv[len(got.Argv)-len(wantTail):]); diff != "" {
+			t.Errorf("argv tail (-want +got)\n%s", diff)
+		}
+		if home, err := os.UserHomeDir(); err == nil && home != "/" && !strings.HasPrefix(home, "/tmp/") {
+			if !strings.Contains(strings.Join(got.Argv, " "), "--tmpfs "+home+" ") && !strings.Contains(strings.Join(got.Argv, " "), "--tmpfs "+filepath.Dir(home)+" ") {
+				t.Errorf("home %s is not hidden: %q", home, got.Argv)
+			}
 		}
 		wantEnv := []string{"PATH=/venv/bin:/usr/bin", "IPYTHONDIR=/tmp/ipython", "MPLCONFIGDIR=/tmp/matplotlib",
 			"JUPYTER_RUNTIME_DIR=/tmp/jupyter-runtime", "HOME=/tmp"}
 		if diff := cmp.Diff(wantEnv, got.Env); diff != "" {
 			t.Errorf("env (-want +got)\n%s", diff)
 		}
-		if got.InterruptMode != "signal" {
-			t.Errorf("interrupt mode = %q, want signal", got.InterruptMode)
+		if got.InterruptMode != "message" {
+			t.Errorf("interrupt mode = %q, want message (a signal to bwrap does not cross the pid namespace)", got.InterruptMode)
 		}
 	})
 	t.Run("bubblewrap with network", func(t *testing.T) {
@@ -253,7 +268,8 @@ func TestHiddenByTmp(t *testing.T) {
 		Argv: []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}", filepath.Join(project, "x.py")},
 		Env:  []string{"VIRTUAL_ENV=" + venv, "CONDA_PREFIX=/opt/conda", "HOME=/tmp"},
 	}
-	got := hiddenByTmp(spec, Options{ProjectDir: project, RuntimeDir: "/run/k"})
+	o := Options{ProjectDir: project, RuntimeDir: "/run/k"}
+	got := reboundPaths(spec, o, maskedDirs(o))
 	if diff := cmp.Diff([]string{venv}, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}

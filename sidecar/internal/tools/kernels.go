@@ -126,18 +126,25 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 
 // launchSpec picks what to run: an explicit environment, a kernelspec by name,
 // else the workspace's own environment with ipykernel, else the python3 kernelspec.
-func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string) (kernel.LaunchSpec, error) {
+func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string, kind sandbox.Kind) (kernel.LaunchSpec, error) {
 	dir := filepath.Dir(nbPath)
+	// Nothing from the workspace runs on the host to set up a sandboxed
+	// kernel: probes and activation scripts run in a jail like the kernel's.
+	finder := &env.Finder{}
+	if kind == sandbox.Bubblewrap {
+		o := sandbox.Options{Kind: kind, ProjectDir: c.projectDir(nbPath), Hide: c.sandboxHidden()}
+		finder.Jail = func(argv []string) ([]string, error) { return sandbox.Command(argv, o) }
+	}
 	if in.VenvPath != "" {
 		p := in.VenvPath
 		if !filepath.IsAbs(p) && len(c.Core.Roots().List()) > 0 {
 			p = filepath.Join(c.Core.Roots().List()[0], p)
 		}
-		e, err := env.Resolve(ctx, p)
+		e, err := finder.Resolve(ctx, p)
 		if err != nil {
 			return kernel.LaunchSpec{}, fmt.Errorf("venv_path %q: %w (list_environments shows the environments found)", in.VenvPath, err)
 		}
-		return e.LaunchSpec(ctx, dir)
+		return finder.LaunchSpec(ctx, e, dir)
 	}
 	if in.KernelName != "" {
 		spec, err := kernelspec.Find(in.KernelName, kernelspec.SearchOptions{Getenv: os.Getenv})
@@ -146,16 +153,16 @@ func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string) 
 		}
 		return env.KernelspecLaunch(spec, dir), nil
 	}
-	envs, err := env.Discover(ctx, c.Core.Roots().List())
+	envs, err := finder.Discover(ctx, c.Core.Roots().List())
 	if err == nil {
 		for _, e := range envs {
 			if e.HasIPyKernel && e.Kind != "system" {
-				return e.LaunchSpec(ctx, dir)
+				return finder.LaunchSpec(ctx, e, dir)
 			}
 		}
 		for _, e := range envs {
 			if e.HasIPyKernel {
-				return e.LaunchSpec(ctx, dir)
+				return finder.LaunchSpec(ctx, e, dir)
 			}
 		}
 	}
@@ -187,7 +194,7 @@ func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, err
 	if err := sandbox.Check(ctx, kind); err != nil {
 		return KernelOut{}, fmt.Errorf("sandbox %s %w: %w; start without sandbox/docker_image to run the kernel unconfined", kind, ErrUnavailable, err)
 	}
-	spec, err := c.launchSpec(ctx, in, path)
+	spec, err := c.launchSpec(ctx, in, path, kind)
 	if err != nil {
 		return KernelOut{}, err
 	}
@@ -214,29 +221,47 @@ func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, err
 // workspace folder and the kernel's runtime dir, and asks for the ipc
 // transport (TCP on loopback does not cross the sandbox's network namespace).
 func (c *Call) confine(ctx context.Context, kind sandbox.Kind, image, nbPath string, spec kernel.LaunchSpec) (kernel.LaunchSpec, []func(*kernel.Options), error) {
-	project := filepath.Dir(nbPath)
-	for _, r := range c.Core.Roots().List() {
-		if rel, err := filepath.Rel(r, nbPath); err == nil && !strings.HasPrefix(rel, "..") {
-			project = r
-			break
-		}
-	}
-	runtime := c.Core.Sessions.Options().Kernel.RuntimeDir
-	if runtime == "" {
-		dir, err := os.MkdirTemp("", "mcp-jupyter-sandbox-")
-		if err != nil {
-			return spec, nil, fmt.Errorf("sandbox runtime dir: %w", err)
-		}
-		runtime = dir
-	}
-	wrapped, err := sandbox.Wrap(spec, sandbox.Options{Kind: kind, Image: image, ProjectDir: project, RuntimeDir: runtime})
+	project := c.projectDir(nbPath)
+	// One runtime dir per kernel, of its own: the jail may write it, so it
+	// holds nothing but this kernel's connection file and sockets, and it is
+	// not the shared dir whose records a restarted sidecar trusts.
+	runtime, err := sandbox.RuntimeDir()
 	if err != nil {
+		return spec, nil, err
+	}
+	wrapped, err := sandbox.Wrap(spec, sandbox.Options{Kind: kind, Image: image, ProjectDir: project, RuntimeDir: runtime, Hide: c.sandboxHidden(), ReadOnly: sandbox.AllowedFromEnv()})
+	if err != nil {
+		os.Remove(runtime)
 		return spec, nil, fmt.Errorf("sandbox %s: %w", kind, err)
 	}
 	return wrapped, []func(*kernel.Options){func(o *kernel.Options) {
 		o.Transport = sandbox.Transport(kind)
 		o.RuntimeDir = runtime
+		o.PrivateRuntimeDir = true
 	}}, nil
+}
+
+// projectDir is the workspace folder holding nbPath (the notebook's folder
+// when none does): the one folder a sandboxed kernel may write.
+func (c *Call) projectDir(nbPath string) string {
+	for _, r := range c.Core.Roots().List() {
+		if rel, err := filepath.Rel(r, nbPath); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return r
+		}
+	}
+	return filepath.Dir(nbPath)
+}
+
+// sandboxHidden are the sidecar's own folders a sandboxed kernel must not
+// see (the shared kernel runtime dir: other kernels' connection files).
+func (c *Call) sandboxHidden() []string {
+	if d := c.Core.Sessions.Options().Kernel.RuntimeDir; d != "" {
+		// Made now if need be: a folder created after the jail would show
+		// through its read-only root.
+		os.MkdirAll(d, 0o700)
+		return []string{d}
+	}
+	return nil
 }
 
 func stopKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, error) {
