@@ -74,6 +74,9 @@ func parse(doc string) (*Notebook, error) {
 	if len(strings.TrimSpace(doc)) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrNotNotebook)
 	}
+	if err := CheckLimits(doc); err != nil {
+		return nil, err
+	}
 	if !gjson.Valid(doc) {
 		return nil, syntaxError([]byte(doc))
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernelpy"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
 )
 
 //go:embed py/checkpoint.py
@@ -175,8 +176,13 @@ func (s *Store) Save(ctx context.Context, run kernelpy.Runner, name string, opts
 	}
 	unlock := s.lock()
 	defer unlock()
-	if err := os.MkdirAll(s.blobDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("create checkpoint folder: %w", err)
+	// The store's folders must be its own: a .mcp/checkpoints/blobs planted
+	// as a link would send the blobs (and the leftover cleanup below) outside.
+	if _, err := s.realDirs(true, ""); err != nil {
+		return nil, err
+	}
+	if _, err := realDir(dir, false); err != nil {
+		return nil, err
 	}
 	if err := ensureGitignore(filepath.Dir(filepath.Dir(s.root))); err != nil {
 		return nil, err
@@ -229,10 +235,10 @@ func (s *Store) writeManifest(dir string, m Manifest) error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	_, statErr := os.Stat(dir)
+	_, statErr := os.Lstat(dir)
 	created := statErr != nil
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create checkpoint folder: %w", err)
+	if _, err := realDir(dir, true); err != nil {
+		return err
 	}
 	f, err := os.CreateTemp(dir, "manifest.json.tmp-*")
 	if err != nil {
@@ -275,7 +281,12 @@ func (s *Store) Verify(name string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if ok, err := s.realDirs(false, name); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("%w: %q in %s", ErrNotFound, name, s.root)
+	}
+	raw, err := readManifest(filepath.Join(dir, "manifest.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %q in %s", ErrNotFound, name, s.root)
 	}
@@ -369,6 +380,11 @@ type Info struct {
 // List returns every checkpoint of the folder, newest first; ones that fail
 // verification are listed with the problem.
 func (s *Store) List() ([]Info, error) {
+	if ok, err := s.realDirs(false, ""); err != nil {
+		return nil, err
+	} else if !ok {
+		return []Info{}, nil
+	}
 	ents, err := os.ReadDir(s.root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return []Info{}, nil
@@ -381,7 +397,7 @@ func (s *Store) List() ([]Info, error) {
 		if !e.IsDir() || e.Name() == "blobs" {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(s.root, e.Name(), "manifest.json")); err != nil {
+		if _, err := os.Lstat(filepath.Join(s.root, e.Name(), "manifest.json")); err != nil {
 			continue
 		}
 		info := Info{Name: e.Name(), Variables: []string{}}
@@ -410,7 +426,12 @@ func (s *Store) Delete(name string) error {
 	}
 	unlock := s.lock()
 	defer unlock()
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+	if ok, err := s.realDirs(false, name); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("%w: %q in %s", ErrNotFound, name, s.root)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "manifest.json")); err != nil {
 		return fmt.Errorf("%w: %q in %s", ErrNotFound, name, s.root)
 	}
 	if err := os.RemoveAll(dir); err != nil {
@@ -431,7 +452,7 @@ func (s *Store) collect() error {
 		if !e.IsDir() || e.Name() == "blobs" {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join(s.root, e.Name(), "manifest.json"))
+		raw, err := readManifest(filepath.Join(s.root, e.Name(), "manifest.json"))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -460,7 +481,16 @@ func (s *Store) collect() error {
 // mentions .mcp (including a negation: the user's choice wins).
 func ensureGitignore(dir string) error {
 	path := filepath.Join(dir, ".gitignore")
-	data, err := os.ReadFile(path)
+	// A .gitignore that is a link (or a FIFO, device, huge file) is left
+	// alone: appending through a link would write to a file outside the
+	// folder, reading a FIFO would hang. The checkpoint still saves.
+	if st, err := os.Lstat(path); err == nil && (!st.Mode().IsRegular() || st.Size() > maxGitignoreBytes) {
+		return nil
+	}
+	data, err := workspace.ReadRegular(path, workspace.ReadOptions{Max: maxGitignoreBytes, NoFollow: true})
+	if errors.Is(err, workspace.ErrNotRegular) || errors.Is(err, workspace.ErrTooLarge) {
+		return nil
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
@@ -476,7 +506,7 @@ func ensureGitignore(dir string) error {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		add = "\n" + add
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|workspace.NoFollowFlag, 0o644)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", path, err)
 	}

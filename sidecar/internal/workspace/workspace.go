@@ -69,6 +69,11 @@ func (r *Roots) Resolve(p string) (string, error) {
 	}
 	for _, root := range r.roots {
 		if within(root, real) {
+			// A FIFO or device named x.ipynb would block (or never end) the
+			// first read: refuse it here, before anything opens it.
+			if err := CheckRegular(real); err != nil {
+				return "", err
+			}
 			return real, nil
 		}
 	}
