@@ -25,7 +25,7 @@ func HTTPHandler(srv *mcp.Server, token string, logger *slog.Logger) http.Handle
 	if logger == nil {
 		logger = slog.Default()
 	}
-	inner := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Logger: logger, Stateless: true})
+	inner := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Logger: logger, Stateless: statelessHTTP})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
 			logger.Warn("mcp http: refused foreign Host", "host", r.Host)
