@@ -17,7 +17,7 @@ VENV     := .venv
 VENV_OK  := $(VENV)/.requirements.stamp
 GO_SRC   := $(shell find sidecar protocol notebookmodel internal -name '*.go' -o -name '*.py' 2>/dev/null) go.mod go.sum
 
-.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-packaging test-clis test-vscode bench fuzz generate clean
+.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-conformance test-packaging test-clis test-vscode bench fuzz generate clean
 
 all: sidecar wasm extension vsix
 
@@ -75,7 +75,7 @@ export MCP_JUPYTER_REQUIRE_VENV := 1
 export MCP_JUPYTER_REQUIRE_BWRAP := 1
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-test: venv all test-go test-node test-inspector test-packaging test-clis test-vscode
+test: venv all test-go test-node test-inspector test-conformance test-packaging test-clis test-vscode
 
 test-go: venv
 	$(GO) vet ./...
@@ -87,6 +87,10 @@ test-node: node_modules/.package-lock.json
 # A third real MCP client: the MCP Inspector CLI (Node 24 and the Inspector from npm, cached in .cache/).
 test-inspector: sidecar
 	MCP_JUPYTER_BIN=$(abspath $(BIN)) ./tests/mcp/inspector_smoke.sh
+
+# The official MCP conformance suite against `mcp --http` (test build with its fixtures, and the product build).
+test-conformance: sidecar
+	MCP_JUPYTER_BIN=$(abspath $(BIN)) ./tests/conformance/run.sh
 
 # The npm and pip packages, installed offline with no Go on PATH, each pass a real MCP client check.
 test-packaging: venv

@@ -116,7 +116,7 @@ func runServe(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr 
 		}
 		ln = l
 		go l.Serve(ctx, func(ctx context.Context, conn io.ReadWriteCloser) {
-			ss, err := mcpSrv.Connect(ctx, &mcp.IOTransport{Reader: conn, Writer: conn}, nil)
+			ss, err := mcpSrv.Connect(ctx, &mcpserver.LineTransport{Reader: conn, Writer: conn, Logger: logger}, nil)
 			if err != nil {
 				logger.Warn("attach: mcp session", "err", err)
 				conn.Close()
@@ -226,7 +226,7 @@ func runMCP(args []string, stdin io.ReadCloser, stdout io.WriteCloser, stderr io
 	if *httpAddr != "" {
 		return serveHTTP(ctx, srv, *httpAddr, logger, stderr)
 	}
-	err = srv.Run(ctx, &mcp.IOTransport{Reader: stdin, Writer: stdout})
+	err = srv.Run(ctx, &mcpserver.LineTransport{Reader: stdin, Writer: stdout, Logger: logger})
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 		logger.Error("mcp server", "err", err)
 		return 1

@@ -74,7 +74,11 @@ async def main():
                          "insert_cell", "delete_cell", "move_cell"]:
                 check(name in tools, f"tool {name} missing")
                 t = tools[name]
-                check(t.annotations is not None and t.annotations.open_world_hint is False, f"{name}: openWorldHint must be false")
+                runs_code = name in ("run_cell", "run_cell_async")
+                check(t.annotations is not None and t.annotations.open_world_hint is runs_code,
+                      f"{name}: openWorldHint must be {runs_code} (true exactly for the tools that run arbitrary code)")
+                if runs_code:
+                    check(t.annotations.destructive_hint is True, f"{name}: runs arbitrary code, so destructiveHint must be true")
                 check(t.output_schema is not None, f"{name}: no outputSchema")
                 check(t.description and t.title, f"{name}: title/description missing")
             check(tools["get_notebook_outline"].annotations.read_only_hint, "outline must be read-only")

@@ -52,11 +52,13 @@ test("lists tools with annotations and schemas", async () => {
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
     for (const name of ["start_kernel", "run_cell_async", "get_execution_stream", "get_notebook_outline", "delete_cell"]) {
       assert.ok(byName[name], `${name} listed`);
-      assert.equal(byName[name].annotations.openWorldHint, false);
+      // run_cell_async runs arbitrary code: open world; the others are not.
+      assert.equal(byName[name].annotations.openWorldHint, name === "run_cell_async");
       assert.ok(byName[name].outputSchema, `${name} has an output schema`);
     }
     assert.equal(byName.get_notebook_outline.annotations.readOnlyHint, true);
     assert.equal(byName.delete_cell.annotations.destructiveHint, true);
+    assert.equal(byName.run_cell_async.annotations.destructiveHint, true);
   } finally {
     await client.close();
   }

@@ -36,10 +36,16 @@ func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
 	if opts.Name == "" {
 		opts.Name = "mcp-jupyter"
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "MCP Jupyter", Version: opts.Version}, &mcp.ServerOptions{
+	sopts := &mcp.ServerOptions{
 		Logger:       opts.Logger,
 		Instructions: Instructions,
-	})
+		// Only what is true: the tool and resource lists never change while
+		// the server runs (and stateless HTTP could not push a change), and
+		// the server sends no log messages.
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Resources: &mcp.ResourceCapabilities{}},
+	}
+	fixtureOptions(sopts)
+	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "MCP Jupyter", Version: opts.Version}, sopts)
 	// A tool the policy hides is not listed; calling it anyway gets the reason, not "unknown tool".
 	srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
@@ -90,12 +96,15 @@ func New(reg *tools.Registry, core *tools.Core, opts Options) *mcp.Server {
 		}
 		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "application/json", Text: string(b)}}}, nil
 	})
+	addFixtures(srv)
 	return srv
 }
 
 func addTool(srv *mcp.Server, core *tools.Core, t *tools.Tool, logger *slog.Logger) {
-	openWorld := false
-	destructive := t.Destructive
+	// Every hint is stated (the spec's defaults are the unsafe ones): a
+	// read-only tool is not destructive; a tool that runs code is open-world.
+	openWorld := t.OpenWorld
+	destructive := t.Destructive && !t.ReadOnly
 	srv.AddTool(&mcp.Tool{
 		Name:         t.Name,
 		Title:        t.Title,

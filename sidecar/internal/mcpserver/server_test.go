@@ -83,8 +83,8 @@ func TestToolsListed(t *testing.T) {
 	for _, tool := range res.Tools {
 		byName[tool.Name] = tool
 		a := tool.Annotations
-		if a == nil || a.OpenWorldHint == nil || *a.OpenWorldHint || a.DestructiveHint == nil {
-			t.Errorf("%s: annotations must set openWorldHint=false and destructiveHint: %+v", tool.Name, a)
+		if a == nil || a.OpenWorldHint == nil || a.DestructiveHint == nil {
+			t.Errorf("%s: annotations must set openWorldHint and destructiveHint: %+v", tool.Name, a)
 			continue
 		}
 		if tool.Title == "" || tool.OutputSchema == nil {
@@ -101,7 +101,7 @@ func TestToolsListed(t *testing.T) {
 		"delete_cell":          {false, true, false},
 		"stop_kernel":          {false, true, true},
 		"insert_cell":          {false, false, false},
-		"run_cell":             {false, false, false},
+		"run_cell":             {false, true, false},
 	} {
 		tool := byName[name]
 		if tool == nil {

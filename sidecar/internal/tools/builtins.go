@@ -7,16 +7,16 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "stop_kernel", Title: "Stop kernel", Destructive: true, Idempotent: true,
 		Description: "Shut the notebook's kernel down (shutdown request, then SIGTERM, then SIGKILL). All variables are lost."},
 		stopKernel)
-	Add(r, Meta{Name: "restart_kernel", Title: "Restart kernel",
+	Add(r, Meta{Name: "restart_kernel", Title: "Restart kernel", Destructive: true,
 		Description: "Restart the notebook's kernel: variables are cleared, the same environment is kept."},
 		restartKernel)
 	Add(r, Meta{Name: "interrupt_kernel", Title: "Interrupt kernel", Idempotent: true,
 		Description: "Interrupt the cell the notebook's kernel is running (KeyboardInterrupt); queued cells are not run."},
 		interruptKernel)
-	Add(r, Meta{Name: "run_cell_async", Title: "Run cell (async)",
+	Add(r, Meta{Name: "run_cell_async", Title: "Run cell (async)", Destructive: true, OpenWorld: true,
 		Description: "Queue a cell on the notebook's kernel and return a task_id at once; follow it with get_execution_stream. Address the cell by cell_id (preferred) and/or index; code_override runs other code. Runs the live buffer's source when the notebook is open in VS Code."},
 		runCellAsync)
-	Add(r, Meta{Name: "run_cell", Title: "Run cell",
+	Add(r, Meta{Name: "run_cell", Title: "Run cell", Destructive: true, OpenWorld: true,
 		Description: "Run a cell and wait for it to finish (timeout_s, default 60), returning llm_summary and raw_outputs. Sends progress notifications; cancelling the call interrupts the kernel. For long cells prefer run_cell_async."},
 		runCell)
 	Add(r, Meta{Name: "run_cells", Title: "Run cells",
@@ -46,7 +46,7 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "search_notebook", Title: "Search notebook", ReadOnly: true,
 		Description: "Find cells whose source (and outputs) contain text or match an RE2 regex; returns cell index, id and the matching lines."},
 		searchNotebook)
-	Add(r, Meta{Name: "propose_edit", Title: "Edit cell",
+	Add(r, Meta{Name: "propose_edit", Title: "Edit cell", Destructive: true,
 		Description: "Replace a cell's source. In VS Code it is applied to the open buffer as an undoable edit; headless it is written atomically to the file, refused if the file changed since it was read."},
 		proposeEdit)
 	Add(r, Meta{Name: "edit_cell_source", Title: "Edit part of a cell",

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +37,9 @@ type Meta struct {
 	Destructive bool
 	// Idempotent: repeating the call with the same arguments has no further effect.
 	Idempotent bool
+	// OpenWorld: the tool reaches beyond the notebook and kernel state it
+	// names, e.g. it runs arbitrary code (network, files, processes).
+	OpenWorld bool
 }
 
 // Tool is one registered tool: its description, schemas and the function behind it.
@@ -107,6 +112,8 @@ func Add[In, Out any](r *Registry, m Meta, h Handler[In, Out]) {
 	if err != nil {
 		panic(fmt.Sprintf("tools: output schema of %s: %v", m.Name, err))
 	}
+	tidySchema(in, true)
+	tidySchema(out, false)
 	resolved, err := in.Resolve(nil)
 	if err != nil {
 		panic(fmt.Sprintf("tools: resolve input schema of %s: %v", m.Name, err))
@@ -285,4 +292,84 @@ func jsonKind(v any) string {
 		return "a boolean"
 	}
 	return "an object"
+}
+
+// closedSets are the closed sets whose description is prose rather than the
+// "a | b | c" form tidySchema reads (property name → values).
+var closedSets = map[string][]string{
+	"sandbox": {"bubblewrap", "docker"},
+}
+
+// closedSetRE matches a description that is a closed set: values separated
+// by " | ", each optionally followed by a parenthesised note ("code (default)
+// | markdown | raw"), with an optional "prefix: " or ": suffix" note.
+var closedSetRE = regexp.MustCompile(`^(?:[^:|]*: )?` + closedValue + `(?: \| ` + closedValue + `)+(?:: [^|]*)?$`)
+
+const closedValue = `[A-Za-z_][A-Za-z0-9_]*(?: \([^()|]*\))?`
+
+// closedValues lists the values of a description closedSetRE matched.
+func closedValues(desc string) []any {
+	if before, after, ok := strings.Cut(desc, ": "); ok {
+		desc = after
+		if strings.Contains(before, " | ") {
+			desc = before
+		}
+	}
+	var vals []any
+	for _, tok := range strings.Split(desc, " | ") {
+		v, _, _ := strings.Cut(tok, " ")
+		vals = append(vals, v)
+	}
+	return vals
+}
+
+// tidySchema is the one schema step every tool's input and output schema goes
+// through, so that function-calling converters and strict clients accept them:
+// an optional field is its type, not a ["null", type] array; a closed set
+// ("a | b | c" in the description, or closedSets) is an enum; every object
+// declares its properties, even none.
+//
+// Output schemas keep ["null", type] where Go emits null (a nil slice), so
+// that a client validating structuredContent accepts what is sent.
+func tidySchema(s *jsonschema.Schema, input bool) {
+	if s == nil {
+		return
+	}
+	if input && len(s.Types) > 0 {
+		var types []string
+		for _, t := range s.Types {
+			if t != "null" {
+				types = append(types, t)
+			}
+		}
+		if len(types) == 1 {
+			s.Type, s.Types = types[0], nil
+		} else {
+			s.Types = types
+		}
+	}
+	if s.Type == "object" && s.Properties == nil && (s.AdditionalProperties == nil || s.AdditionalProperties.Not != nil) {
+		s.Properties = map[string]*jsonschema.Schema{}
+	}
+	for name, p := range s.Properties {
+		tidySchema(p, input)
+		if !(p.Type == "string" || slices.Contains(p.Types, "string")) || len(p.Enum) > 0 {
+			continue
+		}
+		if vals, ok := closedSets[name]; ok {
+			for _, v := range vals {
+				p.Enum = append(p.Enum, v)
+			}
+		} else if closedSetRE.MatchString(p.Description) {
+			p.Enum = closedValues(p.Description)
+		}
+	}
+	tidySchema(s.Items, input)
+	tidySchema(s.AdditionalProperties, input)
+	for _, d := range s.Defs {
+		tidySchema(d, input)
+	}
+	for _, sub := range append(append(append([]*jsonschema.Schema{}, s.AnyOf...), s.OneOf...), s.AllOf...) {
+		tidySchema(sub, input)
+	}
 }
