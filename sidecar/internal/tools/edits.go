@@ -17,20 +17,22 @@ type EditCellIn struct {
 	NewContent   string `json:"new_content" jsonschema:"the cell's complete new source"`
 }
 
-// AppendCellIn are append_cell's arguments.
+// AppendCellIn are append_cell's arguments, named as the seed's API
+// reference names them: append_cell(notebook_path, content, type).
 type AppendCellIn struct {
 	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
-	Source       string `json:"source" jsonschema:"the new cell's text"`
-	CellType     string `json:"cell_type,omitempty" jsonschema:"code (default) | markdown | raw"`
+	Content      string `json:"content" jsonschema:"the new cell's text"`
+	Type         string `json:"type,omitempty" jsonschema:"code (default) | markdown | raw"`
 }
 
-// InsertCellIn are insert_cell's arguments.
+// InsertCellIn are insert_cell's arguments: insert_cell(notebook_path,
+// index, content) as the seed writes it, plus after_cell_id and type.
 type InsertCellIn struct {
 	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
 	Index        *int   `json:"index,omitempty" jsonschema:"position the new cell takes (0 = first; the cell count = last)"`
 	AfterCellID  string `json:"after_cell_id,omitempty" jsonschema:"insert right after this cell instead of at index"`
-	Source       string `json:"source" jsonschema:"the new cell's text"`
-	CellType     string `json:"cell_type,omitempty" jsonschema:"code (default) | markdown | raw"`
+	Content      string `json:"content" jsonschema:"the new cell's text"`
+	Type         string `json:"type,omitempty" jsonschema:"code (default) | markdown | raw"`
 }
 
 // MoveCellIn are move_cell's arguments.
@@ -60,7 +62,7 @@ func cellKind(t string) (kind, lang string, err error) {
 	case notebookmodel.KindRaw:
 		return notebookmodel.KindRaw, "raw", nil
 	}
-	return "", "", fmt.Errorf("%w: cell_type %q: use code, markdown or raw", ErrBadArguments, t)
+	return "", "", fmt.Errorf("%w: type %q: use code, markdown or raw", ErrBadArguments, t)
 }
 
 // edit loads the notebook, lets build compute the ops against it, and applies
@@ -190,14 +192,14 @@ func newCell(source, cellType string) ([]notebookmodel.NewCell, error) {
 
 func appendCell(ctx context.Context, c *Call, in AppendCellIn) (EditOut, error) {
 	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		cells, err := newCell(in.Source, in.CellType)
+		cells, err := newCell(in.Content, in.Type)
 		return notebookmodel.Edit{Op: notebookmodel.EditAppend, Cells: cells}, err
 	})
 }
 
 func insertCell(ctx context.Context, c *Call, in InsertCellIn) (EditOut, error) {
 	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		cells, err := newCell(in.Source, in.CellType)
+		cells, err := newCell(in.Content, in.Type)
 		if err != nil {
 			return notebookmodel.Edit{}, err
 		}

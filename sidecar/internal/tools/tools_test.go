@@ -150,7 +150,7 @@ func bareTrue(s *jsonschema.Schema, at string) []string {
 func TestHeadlessInsertDeleteIsByteIdentical(t *testing.T) {
 	reg, c, ws := setup(t)
 	path := filepath.Join(ws, "nb.ipynb")
-	ins := invoke[tools.EditOut](t, reg, c, "insert_cell", map[string]any{"notebook_path": "nb.ipynb", "index": 1, "source": "print('hi')"})
+	ins := invoke[tools.EditOut](t, reg, c, "insert_cell", map[string]any{"notebook_path": "nb.ipynb", "index": 1, "content": "print('hi')"})
 	if ins.AppliedVia != "disk" || ins.Index != 1 || len(ins.Cells) != 3 || ins.Cells[1].ID != ins.CellID {
 		t.Fatalf("insert: %+v", ins)
 	}
@@ -177,7 +177,7 @@ func TestHeadlessEditRefusedWhenFileChanged(t *testing.T) {
 	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args, _ := json.Marshal(map[string]any{"notebook_path": "nb.ipynb", "source": "x"})
+	args, _ := json.Marshal(map[string]any{"notebook_path": "nb.ipynb", "content": "x"})
 	_, err := reg.Invoke(context.Background(), c, "append_cell", args)
 	if !errors.Is(err, tools.ErrEditConflict) || !strings.Contains(err.Error(), "get_notebook_outline") {
 		t.Fatalf("append after an external change: got %v, want ErrEditConflict with advice", err)
@@ -187,7 +187,7 @@ func TestHeadlessEditRefusedWhenFileChanged(t *testing.T) {
 	}
 	// After re-reading, the edit goes through.
 	invoke[tools.OutlineOut](t, reg, c, "get_notebook_outline", map[string]any{"notebook_path": "nb.ipynb"})
-	invoke[tools.EditOut](t, reg, c, "append_cell", map[string]any{"notebook_path": "nb.ipynb", "source": "x"})
+	invoke[tools.EditOut](t, reg, c, "append_cell", map[string]any{"notebook_path": "nb.ipynb", "content": "x"})
 }
 
 func TestEditsAndQueries(t *testing.T) {
