@@ -212,3 +212,16 @@ func TestSeedAPIAsWritten(t *testing.T) {
 		t.Errorf("stop_kernel left %v", info)
 	}
 }
+
+// seedRefused calls a tool that must be refused and returns the refusal text.
+func seedRefused(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) string {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !res.IsError {
+		t.Fatalf("%s(%v) was not refused: %s", name, args, resultText(res))
+	}
+	return resultText(res)
+}
