@@ -52,6 +52,8 @@ type Core struct {
 	blobs  *blobStore
 	views  *viewStore
 
+	beforeWrite func(path string) // test hook: runs between computing a disk edit and writing it
+
 	observers    map[int]func(notebookPath string)
 	nextObserver int
 }

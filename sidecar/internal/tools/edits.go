@@ -129,7 +129,18 @@ func (c *Call) applyOnce(ctx context.Context, path string, ld *Loaded, build fun
 		cellID = applied.CellIDs[0]
 	}
 	out := EditOut{NotebookPath: path, CellID: cellID, Index: -1}
-	if ld.Source == SourceDisk {
+	if len(ops) == 0 {
+		// Nothing changes (a move to where the cell already is): the editor
+		// refuses an empty batch, and the file needs no write. A snapshot the
+		// caller attached may be older than the buffer: decide on the buffer.
+		if ld.Source == SourceBuffer {
+			return EditOut{}, nil, errMovedOn
+		}
+		out.AppliedVia, out.Version = ld.Source, ld.Version
+		if ld.Source != SourceDisk {
+			out.AppliedVia = "editor"
+		}
+	} else if ld.Source == SourceDisk {
 		if err := c.writeAtomic(path, ld.Hash, next.Bytes()); err != nil {
 			return EditOut{}, nil, err
 		}
@@ -183,6 +194,9 @@ func outlineText(nb *notebookmodel.Notebook) string {
 // writeAtomic replaces path with data through a temp file + rename, after
 // checking that the file still has the content the edit was computed from.
 func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
+	if c.Core.beforeWrite != nil {
+		c.Core.beforeWrite(path)
+	}
 	cur, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("re-read %s before writing: %w", path, err)
