@@ -130,7 +130,7 @@ type world struct {
 	seq    int
 
 	// The agent's view as its answers showed it, in harness uids.
-	view []string
+	view    []string
 	seen    map[string]string // uid → source last shown to the agent
 	shownID map[string]string // uid → the cell id the agent was last shown for it
 	// Oracle records.
