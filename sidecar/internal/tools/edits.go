@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 )
@@ -197,13 +198,11 @@ func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
 	if c.Core.beforeWrite != nil {
 		c.Core.beforeWrite(path)
 	}
-	cur, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("re-read %s before writing: %w", path, err)
-	}
-	if contentHash(cur) != baseHash {
-		return errMovedOn // changed on disk while the edit was computed: nothing written, compute again
-	}
+	// Writers inside this process (an agent's edit, a run stamp) take turns,
+	// so each one's check and rename see the other's write.
+	mu, _ := writeLocks.LoadOrStore(path, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
@@ -227,12 +226,24 @@ func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
 	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	// The check comes last, right before the rename: another program's write
+	// during the (slow) fsync above is seen, and the edit is computed again.
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("re-read %s before writing: %w", path, err)
+	}
+	if contentHash(cur) != baseHash {
+		return errMovedOn // changed on disk while the edit was computed: nothing written, compute again
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	c.Core.disk.seen(path, contentHash(data))
 	return nil
 }
+
+// writeLocks serializes this process's writes per notebook path.
+var writeLocks sync.Map
 
 func proposeEdit(ctx context.Context, c *Call, in EditCellIn) (EditOut, error) {
 	note := ""

@@ -47,6 +47,7 @@ import (
 type I1Result struct {
 	Interleavings, Steps, AgentCalls, Accepted, Refused, Spurious int
 	WrongCell, LostEdits, LostHuman                               int
+	Runs, Divergences, Undetected                                 int
 	Failures                                                      []string
 }
 
@@ -136,6 +137,12 @@ type world struct {
 	// Oracle records.
 	agentText map[string]string // uid → content of the agent's last accepted edit
 	humanText map[string]string // uid → text the human typed last (until the agent legitimately replaces it)
+
+	// Kernel variant: what the kernel ran for each cell (ok runs), and under which id.
+	sess   *session.Session
+	noRace bool // no human inside calls (run stamps call the editor from their own goroutines)
+	ran    map[string]string
+	ranID  map[string]string
 }
 
 func (w *world) fresh(prefix string) string {
@@ -389,15 +396,17 @@ func (w *world) agent() {
 			w.human()
 		}
 	}
-	if w.editor {
-		w.ed.onApply = hook
-	} else {
-		tools.SetBeforeWrite(w.call.Core, func(string) { hook() })
+	if !w.noRace {
+		if w.editor {
+			w.ed.onApply = hook
+		} else {
+			tools.SetBeforeWrite(w.call.Core, func(string) { hook() })
+		}
+		defer func() {
+			w.ed.onApply = nil
+			tools.SetBeforeWrite(w.call.Core, nil)
+		}()
 	}
-	defer func() {
-		w.ed.onApply = nil
-		tools.SetBeforeWrite(w.call.Core, nil)
-	}()
 
 	nb := "nb.ipynb"
 	if len(w.view) == 0 || w.rng.IntN(8) == 0 {
@@ -623,7 +632,7 @@ const i1Notebook = `{
   {"cell_type": "markdown", "id": "intro", "metadata": {"h": "intro"}, "source": ["# Intro"]},
   {"cell_type": "code", "execution_count": null, "id": "c-print", "metadata": {"h": "c-print"}, "outputs": [], "source": ["print('hello')"]},
   {"cell_type": "code", "execution_count": null, "id": "c-data", "metadata": {"h": "c-data"}, "outputs": [], "source": ["data = [1, 2, 3]"]},
-  {"cell_type": "code", "execution_count": null, "id": "c-plot", "metadata": {"h": "c-plot"}, "outputs": [], "source": ["plot(data)"]},
+  {"cell_type": "code", "execution_count": null, "id": "c-plot", "metadata": {"h": "c-plot"}, "outputs": [], "source": ["total = sum(data)"]},
   {"cell_type": "code", "execution_count": null, "id": "c-end", "metadata": {"h": "c-end"}, "outputs": [], "source": ["end = True"]}
  ],
  "metadata": {"language_info": {"name": "python"}},
@@ -632,8 +641,8 @@ const i1Notebook = `{
 }
 `
 
-// runInterleaving plays one seeded interleaving.
-func runInterleaving(t testing.TB, seed uint64, editor bool, steps int, res *I1Result, agent string) {
+// newWorld sets up one interleaving's workspace, notebook and (editor) buffer.
+func newWorld(t testing.TB, seed uint64, editor bool, res *I1Result, agent string) *world {
 	ws, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -649,7 +658,8 @@ func runInterleaving(t testing.TB, seed uint64, editor bool, steps int, res *I1R
 	core := tools.NewCore(roots, session.NewManager(session.Options{}), nil)
 	w := &world{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), res: res, editor: editor, path: path,
 		reg: tools.NewRegistry(), call: &tools.Call{Core: core, Agent: agent},
-		seen: map[string]string{}, shownID: map[string]string{}, agentText: map[string]string{}, humanText: map[string]string{}, ed: &fakeEditor{path: path}}
+		seen: map[string]string{}, shownID: map[string]string{}, agentText: map[string]string{}, humanText: map[string]string{},
+		ran: map[string]string{}, ranID: map[string]string{}, ed: &fakeEditor{path: path}}
 	if editor {
 		nb, err := notebookmodel.Parse([]byte(i1Notebook))
 		if err != nil {
@@ -662,19 +672,29 @@ func runInterleaving(t testing.TB, seed uint64, editor bool, steps int, res *I1R
 		w.ed.snap = snap
 		core.SetEditor(w.ed)
 	}
+	return w
+}
+
+// runInterleaving plays one seeded interleaving.
+func runInterleaving(t testing.TB, seed uint64, editor bool, steps int, res *I1Result, agent string) {
+	w := newWorld(t, seed, editor, res, agent)
 	for s := 0; s < steps; s++ {
 		res.Steps++
-		switch r := w.rng.IntN(10); {
-		case r < 4:
-			w.human()
-		case r < 5:
-			w.humanSave()
-		default:
-			w.agent()
-		}
+		w.step()
 		w.check(fmt.Sprintf("seed %d step %d", seed, s))
 	}
 	res.Interleavings++
+}
+
+func (w *world) step() {
+	switch r := w.rng.IntN(10); {
+	case r < 4:
+		w.human()
+	case r < 5:
+		w.humanSave()
+	default:
+		w.agent()
+	}
 }
 
 func runI1(t testing.TB, seed uint64, n, steps int, noView bool) I1Result {
