@@ -472,3 +472,6 @@ func (nb *Notebook) ReadCell(ref CellRef, opts ReadOptions) (CellView, error) {
 	})
 	return v, nil
 }
+
+// IndexOf returns the index of the cell with this id, or -1.
+func (nb *Notebook) IndexOf(id string) int { return nb.indexOf(id) }

@@ -207,7 +207,7 @@ func TestRunCellsRunsARangeAndStopsAtTheFirstError(t *testing.T) {
 	if out.Status != "ok" || out.Cells[0].CellID != "c" || !strings.Contains(out.Cells[1].LLMSummary, "3") {
 		t.Fatalf("by id: %+v", out)
 	}
-	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "start": 2, "end": 9}, "outside the notebook")
+	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "start": 2, "end": 9}, "outside")
 	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "cell_ids": []string{"m"}}, "not code")
 	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "cell_ids": []string{"nope"}}, "nope")
 }

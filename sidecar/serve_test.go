@@ -278,7 +278,7 @@ func TestServeProtocolBasics(t *testing.T) {
 		t.Errorf("outline via editor/snapshot: %+v", res)
 	}
 	// Edits go to the editor, never to disk, while the notebook is open.
-	args, _ = json.Marshal(map[string]any{"notebook_path": e.nb, "index": 1, "source": "y = 2"})
+	args, _ = json.Marshal(map[string]any{"notebook_path": e.nb, "index": 1, "content": "y = 2"})
 	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "insert_cell", Arguments: args}, &res)
 	if res.IsError || !strings.Contains(res.Content, `"applied_via":"editor"`) {
 		t.Fatalf("insert via editor: %+v", res)
@@ -343,7 +343,7 @@ func TestAttach(t *testing.T) {
 		t.Errorf("attached outline does not show the live buffer: %s", b)
 	}
 	// An attached agent's edit goes to the editor as an undoable edit, not to disk.
-	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "append_cell", Arguments: map[string]any{"notebook_path": "nb.ipynb", "source": "z = 3"}})
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "append_cell", Arguments: map[string]any{"notebook_path": "nb.ipynb", "content": "z = 3"}})
 	if err != nil || res.IsError {
 		t.Fatalf("append_cell through attach: %v %+v", err, res)
 	}

@@ -93,7 +93,7 @@ async def main():
             first_id = outline["cells"][0]["id"]
 
             ins = await call(session, "insert_cell", {"notebook_path": nb, "index": 1,
-                                                      "source": "import time\nfor i in range(3):\n    print('tick', i, flush=True)\n    time.sleep(0.3)\n'done'"})
+                                                      "content": "import time\nfor i in range(3):\n    print('tick', i, flush=True)\n    time.sleep(0.3)\n'done'"})
             new_id = ins["cell_id"]
             check(ins["index"] == 1 and ins["applied_via"] == "disk", f"insert: {ins}")
             check([c["id"] for c in ins["cells"]][1] == new_id, "inserted cell not at index 1")

@@ -96,14 +96,14 @@ export function confirmationFor(name: string, args: ToolArgs, ctx: ConfirmContex
       };
     case 'append_cell':
     case 'insert_cell': {
-      const kind = str(args.cell_type) ?? 'code';
+      const kind = str(args.type) ?? 'code';
       const lang = kind === 'markdown' ? 'markdown' : 'python';
       const at = name === 'append_cell' ? 'at the end' : typeof args.index === 'number' ? `at position ${args.index + 1}` : str(args.after_cell_id) ? `after cell ${args.after_cell_id as string}` : '';
       return {
         invocationMessage: `Adding a ${kind} cell to ${nb}`,
         confirm: {
           title: `Add a ${kind} cell ${at} of ${nb}?`.replace(/\s+/g, ' '),
-          markdown: fence(str(args.source) ?? '', lang),
+          markdown: fence(str(args.content) ?? '', lang),
         },
       };
     }

@@ -119,7 +119,7 @@ func addTool(srv *mcp.Server, core *tools.Core, t *tools.Tool, logger *slog.Logg
 			OpenWorldHint:   &openWorld,
 		},
 	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		call := &tools.Call{Core: core}
+		call := &tools.Call{Core: core, Agent: agentOf(req)}
 		if token := req.Params.GetProgressToken(); token != nil && req.Session != nil {
 			call.Progress = func(progress, total float64, message string) {
 				// Progress is advisory: a failed notification must not fail the tool.
@@ -177,4 +177,14 @@ func ErrorResult(err error) *mcp.CallToolResult {
 		msg = "cancelled: " + msg
 	}
 	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}
+
+// agentOf names the agent session behind a call, for its view of notebooks
+// (tools/view.go): the HTTP session id (one shared view for stateless HTTP
+// clients), else the MCP session itself (a stdio process, an attach connection).
+func agentOf(req *mcp.CallToolRequest) string {
+	if req.Extra != nil && req.Extra.Header != nil {
+		return "http:" + req.Extra.Header.Get("Mcp-Session-Id")
+	}
+	return fmt.Sprintf("mcp:%p", req.Session)
 }

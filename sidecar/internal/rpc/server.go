@@ -350,7 +350,8 @@ func (s *Server) kernelControl(ctx context.Context, method string, params json.R
 }
 
 func (s *Server) invokeTool(ctx context.Context, p protocol.ToolInvokeParams) protocol.ToolInvokeResult {
-	out, err := s.reg.Invoke(ctx, &tools.Call{Core: s.core, Snapshot: p.Snapshot}, p.Name, p.Arguments)
+	// One agent view per notebook for all of the extension's language-model tool calls.
+	out, err := s.reg.Invoke(ctx, &tools.Call{Core: s.core, Snapshot: p.Snapshot, Agent: "vscode-lm"}, p.Name, p.Arguments)
 	if err != nil {
 		return protocol.ToolInvokeResult{Content: err.Error(), IsError: true}
 	}

@@ -36,17 +36,18 @@ func editCellSource(ctx context.Context, c *Call, in EditSourceIn) (EditSourceOu
 		return EditSourceOut{}, fmt.Errorf("%w: old_string is empty: give the exact text to replace (propose_edit replaces a whole cell)", ErrBadArguments)
 	}
 	var replaced int
-	var after string
+	var after, note string
 	var firstAt int
 	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		ref, err := needRef(in.Index, in.CellID)
+		// Through the agent's view like every index; no whole-cell merge check:
+		// old_string still matching uniquely is the guard, so a human's change
+		// elsewhere in the cell does not refuse the edit.
+		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)
 		if err != nil {
 			return notebookmodel.Edit{}, err
 		}
-		cell, err := ld.NB.Resolve(ref)
-		if err != nil {
-			return notebookmodel.Edit{}, staleError(err)
-		}
+		cell := t.Cell
+		note = t.Note
 		n := strings.Count(cell.Source, in.OldString)
 		switch {
 		case n == 0:
@@ -66,6 +67,7 @@ func editCellSource(ctx context.Context, c *Call, in EditSourceIn) (EditSourceOu
 	if err != nil {
 		return EditSourceOut{}, err
 	}
+	out.Note = note
 	return EditSourceOut{EditOut: out, Replaced: replaced, Changed: changedLines(after, firstAt, len(in.NewString))}, nil
 }
 

@@ -50,6 +50,9 @@ type Core struct {
 	editor Editor
 	disk   *diskStore
 	blobs  *blobStore
+	views  *viewStore
+
+	beforeWrite func(path string) // test hook: runs between computing a disk edit and writing it
 
 	observers    map[int]func(notebookPath string)
 	nextObserver int
@@ -60,7 +63,7 @@ func NewCore(roots *workspace.Roots, sessions *session.Manager, logger *slog.Log
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Core{roots: roots, Sessions: sessions, Logger: logger, disk: newDiskStore(), blobs: newBlobStore()}
+	return &Core{roots: roots, Sessions: sessions, Logger: logger, disk: newDiskStore(), blobs: newBlobStore(), views: newViewStore()}
 }
 
 // Roots returns the current workspace roots.
@@ -102,6 +105,11 @@ type Call struct {
 	// reading (and an edit writing) the file. For bookkeeping a person did not
 	// ask for, which must never touch a file they closed without saving.
 	EditorOnly bool
+	// Agent names the agent session the call comes from (an MCP session, an
+	// attach connection, the extension's language-model tools): index-only
+	// cell references are read through what that session was shown (view.go).
+	// Empty for bookkeeping calls, which neither use nor change any view.
+	Agent string
 }
 
 func (c *Call) progress(p, total float64, msg string) {

@@ -2,9 +2,12 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 )
@@ -17,20 +20,22 @@ type EditCellIn struct {
 	NewContent   string `json:"new_content" jsonschema:"the cell's complete new source"`
 }
 
-// AppendCellIn are append_cell's arguments.
+// AppendCellIn are append_cell's arguments, named as the seed's API
+// reference names them: append_cell(notebook_path, content, type).
 type AppendCellIn struct {
 	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
-	Source       string `json:"source" jsonschema:"the new cell's text"`
-	CellType     string `json:"cell_type,omitempty" jsonschema:"code (default) | markdown | raw"`
+	Content      string `json:"content" jsonschema:"the new cell's text"`
+	Type         string `json:"type,omitempty" jsonschema:"code (default) | markdown | raw"`
 }
 
-// InsertCellIn are insert_cell's arguments.
+// InsertCellIn are insert_cell's arguments: insert_cell(notebook_path,
+// index, content) as the seed writes it, plus after_cell_id and type.
 type InsertCellIn struct {
 	NotebookPath string `json:"notebook_path" jsonschema:"path of the .ipynb file"`
 	Index        *int   `json:"index,omitempty" jsonschema:"position the new cell takes (0 = first; the cell count = last)"`
 	AfterCellID  string `json:"after_cell_id,omitempty" jsonschema:"insert right after this cell instead of at index"`
-	Source       string `json:"source" jsonschema:"the new cell's text"`
-	CellType     string `json:"cell_type,omitempty" jsonschema:"code (default) | markdown | raw"`
+	Content      string `json:"content" jsonschema:"the new cell's text"`
+	Type         string `json:"type,omitempty" jsonschema:"code (default) | markdown | raw"`
 }
 
 // MoveCellIn are move_cell's arguments.
@@ -49,6 +54,7 @@ type EditOut struct {
 	CellID       string                       `json:"cell_id,omitempty" jsonschema:"the cell the edit created or changed"`
 	Index        int                          `json:"index" jsonschema:"its index after the edit (-1 when deleted)"`
 	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"the notebook outline after the edit"`
+	Note         string                       `json:"note,omitempty" jsonschema:"how an index you gave was read: the cell you saw there and where it is now"`
 }
 
 func cellKind(t string) (kind, lang string, err error) {
@@ -60,33 +66,63 @@ func cellKind(t string) (kind, lang string, err error) {
 	case notebookmodel.KindRaw:
 		return notebookmodel.KindRaw, "raw", nil
 	}
-	return "", "", fmt.Errorf("%w: cell_type %q: use code, markdown or raw", ErrBadArguments, t)
+	return "", "", fmt.Errorf("%w: type %q: use code, markdown or raw", ErrBadArguments, t)
 }
 
+// editAttempts bounds how often an edit is recomputed against a fresher
+// document when someone else changed it between the read and the write.
+const editAttempts = 5
+
 // edit loads the notebook, lets build compute the ops against it, and applies
-// them: to the open buffer through the editor (undoable, refused when the
-// buffer moved on), else atomically to the file (refused when it changed on
-// disk since this server last read it).
+// them: to the open buffer through the editor (undoable, only at the buffer
+// version the ops were computed for), else atomically to the file (only over
+// the exact bytes they were computed from). When the document moved on in
+// between, the edit is computed again against the fresh document: build
+// resolves cells by id through the agent's view and refuses a cell that
+// changed, so an edit lands on the cell the agent meant whatever else the
+// human did (cell-level merge), and stale bytes are never written.
 func (c *Call) edit(ctx context.Context, rawPath string, build func(ld *Loaded) (notebookmodel.Edit, error)) (EditOut, error) {
 	path, err := c.ResolvePath(rawPath)
 	if err != nil {
 		return EditOut{}, err
 	}
-	prevHash, hadHash := c.Core.disk.last(path)
-	ld, err := c.LoadNotebook(ctx, path)
-	if err != nil {
-		return EditOut{}, err
+	for attempt := 0; ; attempt++ {
+		var ld *Loaded
+		if attempt == 0 {
+			ld, err = c.LoadNotebook(ctx, path)
+		} else {
+			ld, err = c.loadCurrent(ctx, path)
+		}
+		if err != nil {
+			return EditOut{}, err
+		}
+		out, next, err := c.applyOnce(ctx, path, ld, build)
+		if errors.Is(err, errMovedOn) && attempt+1 < editAttempts {
+			continue
+		}
+		if errors.Is(err, errMovedOn) {
+			c.seeAll(path, ld.NB)
+			return EditOut{}, fmt.Errorf("%w: %s kept changing while the edit was applied (%d attempts); nothing was written. Current outline:\n%s", ErrEditConflict, path, editAttempts, outlineText(ld.NB))
+		}
+		if err != nil {
+			return EditOut{}, err
+		}
+		c.seeAll(path, next)
+		return out, nil
 	}
-	if ld.Source == SourceDisk && hadHash && prevHash != ld.Hash {
-		return EditOut{}, fmt.Errorf("%w: %s was modified on disk by another program since this server last read it; nothing was written. Call get_notebook_outline to see the current cells, then retry", ErrEditConflict, path)
-	}
+}
+
+// errMovedOn: the document changed between the read and the write; compute the edit again.
+var errMovedOn = errors.New("document moved on")
+
+func (c *Call) applyOnce(ctx context.Context, path string, ld *Loaded, build func(ld *Loaded) (notebookmodel.Edit, error)) (EditOut, *notebookmodel.Notebook, error) {
 	e, err := build(ld)
 	if err != nil {
-		return EditOut{}, err
+		return EditOut{}, nil, err
 	}
 	next, applied, err := ld.NB.Apply(e)
 	if err != nil {
-		return EditOut{}, staleError(fmt.Errorf("edit %s: %w", path, err))
+		return EditOut{}, nil, c.resolveErr(path, ld.NB, fmt.Errorf("edit %s: %w", path, err))
 	}
 	ops := applied.Ops
 	cellID := ""
@@ -94,22 +130,36 @@ func (c *Call) edit(ctx context.Context, rawPath string, build func(ld *Loaded) 
 		cellID = applied.CellIDs[0]
 	}
 	out := EditOut{NotebookPath: path, CellID: cellID, Index: -1}
-	if ld.Source == SourceDisk {
+	if len(ops) == 0 {
+		// Nothing changes (a move to where the cell already is): the editor
+		// refuses an empty batch, and the file needs no write. A snapshot the
+		// caller attached may be older than the buffer: decide on the buffer.
+		if ld.Source == SourceBuffer {
+			return EditOut{}, nil, errMovedOn
+		}
+		out.AppliedVia, out.Version = ld.Source, ld.Version
+		if ld.Source != SourceDisk {
+			out.AppliedVia = "editor"
+		}
+	} else if ld.Source == SourceDisk {
 		if err := c.writeAtomic(path, ld.Hash, next.Bytes()); err != nil {
-			return EditOut{}, err
+			return EditOut{}, nil, err
 		}
 		out.AppliedVia = SourceDisk
 	} else {
 		ed := ld.editor
 		if ed == nil {
-			return EditOut{}, fmt.Errorf("%w: the notebook is open in an editor but no editor connection is available to apply the edit", ErrEditConflict)
+			return EditOut{}, nil, fmt.Errorf("%w: the notebook is open in an editor but no editor connection is available to apply the edit", ErrEditConflict)
 		}
 		res, err := ed.ApplyEdit(ctx, path, ld.Version, ops)
 		if err != nil {
-			return EditOut{}, fmt.Errorf("apply edit to the open buffer of %s: %w", path, err)
+			return EditOut{}, nil, fmt.Errorf("apply edit to the open buffer of %s: %w", path, err)
 		}
 		if !res.Applied {
-			return EditOut{}, fmt.Errorf("%w: the editor refused the edit (%s; buffer version %d, expected %d). Call get_notebook_outline and retry", ErrEditConflict, res.Reason, res.Version, ld.Version)
+			if res.Version != ld.Version {
+				return EditOut{}, nil, errMovedOn
+			}
+			return EditOut{}, nil, fmt.Errorf("%w: the editor refused the edit (%s; buffer version %d). Call get_notebook_outline and retry", ErrEditConflict, res.Reason, res.Version)
 		}
 		out.AppliedVia = "editor"
 		out.Version = res.Version
@@ -123,19 +173,36 @@ func (c *Call) edit(ctx context.Context, rawPath string, build func(ld *Loaded) 
 			out.Index = e.Index
 		}
 	}
-	return out, nil
+	return out, next, nil
+}
+
+// loadCurrent reads the notebook again, ignoring a snapshot the caller
+// attached (it is older than the document that refused the edit).
+func (c *Call) loadCurrent(ctx context.Context, path string) (*Loaded, error) {
+	cc := *c
+	cc.Snapshot = nil
+	return cc.LoadNotebook(ctx, path)
+}
+
+func outlineText(nb *notebookmodel.Notebook) string {
+	var lines []string
+	for _, e := range nb.Outline() {
+		lines = append(lines, fmt.Sprintf("  [%d] id=%s %s: %s", e.Index, e.ID, e.Type, e.Title))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // writeAtomic replaces path with data through a temp file + rename, after
 // checking that the file still has the content the edit was computed from.
 func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
-	cur, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("re-read %s before writing: %w", path, err)
+	if c.Core.beforeWrite != nil {
+		c.Core.beforeWrite(path)
 	}
-	if contentHash(cur) != baseHash {
-		return fmt.Errorf("%w: %s changed on disk while the edit was computed; nothing was written. Call get_notebook_outline and retry", ErrEditConflict, path)
-	}
+	// Writers inside this process (an agent's edit, a run stamp) take turns,
+	// so each one's check and rename see the other's write.
+	mu, _ := writeLocks.LoadOrStore(path, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
@@ -159,6 +226,15 @@ func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
 	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	// The check comes last, right before the rename: another program's write
+	// during the (slow) fsync above is seen, and the edit is computed again.
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("re-read %s before writing: %w", path, err)
+	}
+	if contentHash(cur) != baseHash {
+		return errMovedOn // changed on disk while the edit was computed: nothing written, compute again
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -166,18 +242,24 @@ func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
 	return nil
 }
 
-func needRef(index *int, cellID string) (notebookmodel.CellRef, error) {
-	if index == nil && cellID == "" {
-		return notebookmodel.CellRef{}, fmt.Errorf("%w: give index or cell_id (see get_notebook_outline)", ErrBadArguments)
-	}
-	return notebookmodel.CellRef{Index: index, CellID: cellID}, nil
-}
+// writeLocks serializes this process's writes per notebook path.
+var writeLocks sync.Map
 
 func proposeEdit(ctx context.Context, c *Call, in EditCellIn) (EditOut, error) {
-	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		ref, err := needRef(in.Index, in.CellID)
-		return notebookmodel.Edit{Op: notebookmodel.EditReplaceSource, Ref: ref, Source: in.NewContent}, err
+	note := ""
+	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
+		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)
+		if err != nil {
+			return notebookmodel.Edit{}, err
+		}
+		if err := c.unchanged(ld.Path, t.Cell, "call propose_edit"); err != nil {
+			return notebookmodel.Edit{}, err
+		}
+		note = t.Note
+		return notebookmodel.Edit{Op: notebookmodel.EditReplaceSource, Ref: notebookmodel.CellRef{CellID: t.Cell.ID}, Source: in.NewContent}, nil
 	})
+	out.Note = note
+	return out, err
 }
 
 func newCell(source, cellType string) ([]notebookmodel.NewCell, error) {
@@ -190,54 +272,71 @@ func newCell(source, cellType string) ([]notebookmodel.NewCell, error) {
 
 func appendCell(ctx context.Context, c *Call, in AppendCellIn) (EditOut, error) {
 	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		cells, err := newCell(in.Source, in.CellType)
+		cells, err := newCell(in.Content, in.Type)
 		return notebookmodel.Edit{Op: notebookmodel.EditAppend, Cells: cells}, err
 	})
 }
 
 func insertCell(ctx context.Context, c *Call, in InsertCellIn) (EditOut, error) {
-	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		cells, err := newCell(in.Source, in.CellType)
+	note := ""
+	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
+		cells, err := newCell(in.Content, in.Type)
 		if err != nil {
 			return notebookmodel.Edit{}, err
 		}
-		n := ld.NB.Len()
 		var at int
 		switch {
 		case in.AfterCellID != "":
 			cell, err := ld.NB.Resolve(notebookmodel.CellRef{CellID: in.AfterCellID})
 			if err != nil {
-				return notebookmodel.Edit{}, staleError(err)
+				return notebookmodel.Edit{}, c.resolveErr(ld.Path, ld.NB, err)
 			}
 			at = cell.Index + 1
 		case in.Index != nil:
-			at = *in.Index
-			if at < 0 || at > n {
-				return notebookmodel.Edit{}, fmt.Errorf("%w: index %d out of range: the notebook has %d cells, insert at 0…%d", ErrBadArguments, at, n, n)
+			if at, note, err = c.InsertPosition(ld.Path, ld.NB, *in.Index); err != nil {
+				return notebookmodel.Edit{}, err
 			}
 		default:
 			return notebookmodel.Edit{}, fmt.Errorf("%w: give index (the new cell's position) or after_cell_id; append_cell adds at the end", ErrBadArguments)
 		}
 		return notebookmodel.Edit{Op: notebookmodel.EditInsert, At: at, Cells: cells}, nil
 	})
+	out.Note = note
+	return out, err
 }
 
 func deleteCell(ctx context.Context, c *Call, in CellIn) (EditOut, error) {
-	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		ref, err := needRef(in.Index, in.CellID)
-		return notebookmodel.Edit{Op: notebookmodel.EditDelete, Ref: ref}, err
-	})
-}
-
-func moveCell(ctx context.Context, c *Call, in MoveCellIn) (EditOut, error) {
-	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
-		ref, err := needRef(in.Index, in.CellID)
+	note := ""
+	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
+		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)
 		if err != nil {
 			return notebookmodel.Edit{}, err
 		}
-		if n := ld.NB.Len(); in.ToIndex < 0 || in.ToIndex >= n {
-			return notebookmodel.Edit{}, fmt.Errorf("%w: to_index %d out of range 0…%d", ErrBadArguments, in.ToIndex, n-1)
+		if err := c.unchanged(ld.Path, t.Cell, "call delete_cell"); err != nil {
+			return notebookmodel.Edit{}, err
 		}
-		return notebookmodel.Edit{Op: notebookmodel.EditMove, Ref: ref, ToIndex: in.ToIndex}, nil
+		note = t.Note
+		return notebookmodel.Edit{Op: notebookmodel.EditDelete, Ref: notebookmodel.CellRef{CellID: t.Cell.ID}}, nil
 	})
+	out.Note = note
+	return out, err
+}
+
+func moveCell(ctx context.Context, c *Call, in MoveCellIn) (EditOut, error) {
+	note := ""
+	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
+		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)
+		if err != nil {
+			return notebookmodel.Edit{}, err
+		}
+		to, toNote, err := c.MovePosition(ld.Path, ld.NB, t.Cell.ID, in.ToIndex)
+		if err != nil {
+			return notebookmodel.Edit{}, err
+		}
+		note = strings.TrimPrefix(t.Note+"; "+toNote, "; ")
+		note = strings.TrimSuffix(note, "; ")
+		return notebookmodel.Edit{Op: notebookmodel.EditMove, Ref: notebookmodel.CellRef{CellID: t.Cell.ID}, ToIndex: to}, nil
+	})
+	out.Note = note
+	return out, err
 }

@@ -44,6 +44,7 @@ type TaskOut struct {
 	CellID string `json:"cell_id,omitempty"`
 	Index  *int   `json:"index,omitempty"`
 	Status string `json:"status" jsonschema:"queued | running | ok | error | aborted | cancelled | timeout | dead"`
+	Note   string `json:"note,omitempty" jsonschema:"how an index you gave was read: the cell you saw there and where it is now"`
 }
 
 // ExecutionOut is an execution's result: the model's summary and the raw outputs.
@@ -97,31 +98,32 @@ type InputIn struct {
 }
 
 // cellToRun resolves what code to run and for which cell.
-func (c *Call) cellToRun(ctx context.Context, path string, index *int, cellID string, override *string) (code, id string, idx *int, err error) {
+func (c *Call) cellToRun(ctx context.Context, path string, index *int, cellID string, override *string) (code, id string, idx *int, note string, err error) {
 	if index == nil && cellID == "" {
 		if override == nil {
-			return "", "", nil, fmt.Errorf("%w: give index or cell_id (see get_notebook_outline), or code_override to run code detached from a cell", ErrBadArguments)
+			return "", "", nil, "", fmt.Errorf("%w: give index or cell_id (see get_notebook_outline), or code_override to run code detached from a cell", ErrBadArguments)
 		}
-		return *override, "", nil, nil
+		return *override, "", nil, "", nil
 	}
 	ld, err := c.LoadNotebook(ctx, path)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", nil, "", err
 	}
-	cell, err := ld.NB.Resolve(notebookmodel.CellRef{Index: index, CellID: cellID})
+	t, err := c.ResolveCell(path, ld.NB, index, cellID) // through the agent's view (view.go)
 	if err != nil {
-		return "", "", nil, staleError(err)
+		return "", "", nil, "", err
 	}
+	cell := t.Cell
 	if override != nil {
 		code = *override
 	} else {
 		if cell.Type != notebookmodel.KindCode {
-			return "", "", nil, fmt.Errorf("cell %d (%s) is a %s cell, not code: nothing to run", cell.Index, cell.ID, cell.Type)
+			return "", "", nil, "", fmt.Errorf("cell %d (%s) is a %s cell, not code: nothing to run", cell.Index, cell.ID, cell.Type)
 		}
 		code = cell.Source
 	}
 	i := cell.Index
-	return code, cell.ID, &i, nil
+	return code, cell.ID, &i, t.Note, nil
 }
 
 func (c *Call) submit(ctx context.Context, path string, index *int, cellID string, override *string) (*session.Session, *session.Execution, TaskOut, error) {
@@ -136,7 +138,7 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 		}
 		return nil, nil, TaskOut{}, fmt.Errorf("the kernel of %s is dead (%s): call restart_kernel or start_kernel to get a new one (its variables are lost), then run again", path, reason)
 	}
-	code, id, idx, err := c.cellToRun(ctx, path, index, cellID, override)
+	code, id, idx, note, err := c.cellToRun(ctx, path, index, cellID, override)
 	if err != nil {
 		return nil, nil, TaskOut{}, err
 	}
@@ -147,7 +149,7 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 	if id != "" && override == nil {
 		go c.Core.stampWhenDone(path, s, e, false)
 	}
-	return s, e, TaskOut{TaskID: e.ID, CellID: id, Index: idx, Status: string(e.State().Status)}, nil
+	return s, e, TaskOut{TaskID: e.ID, CellID: id, Index: idx, Status: string(e.State().Status), Note: note}, nil
 }
 
 func runCellAsync(ctx context.Context, c *Call, in RunCellIn) (TaskOut, error) {
@@ -453,10 +455,11 @@ func runCells(ctx context.Context, c *Call, in RunCellsIn) (RunCellsOut, error) 
 			return RunCellsOut{}, fmt.Errorf("%w: give cell_ids or start/end, not both", ErrBadArguments)
 		}
 		for _, id := range in.CellIDs {
-			cell, err := ld.NB.Resolve(notebookmodel.CellRef{CellID: id})
+			t, err := c.ResolveCell(path, ld.NB, nil, id)
 			if err != nil {
-				return RunCellsOut{}, staleError(err)
+				return RunCellsOut{}, err
 			}
+			cell := t.Cell
 			if cell.Type != notebookmodel.KindCode {
 				return RunCellsOut{}, fmt.Errorf("%w: cell %s is a %s cell, not code", ErrBadArguments, id, cell.Type)
 			}
@@ -464,15 +467,28 @@ func runCells(ctx context.Context, c *Call, in RunCellsIn) (RunCellsOut, error) 
 		}
 	} else {
 		n := ld.NB.Len()
+		if n == 0 {
+			return RunCellsOut{Status: "ok", Cells: []CellRunOut{}}, nil
+		}
 		start, end := 0, n-1
+		// The range's ends are indices the agent saw: read them through its view
+		// (the cells it meant), then run what lies between them now.
 		if in.Start != nil {
-			start = *in.Start
+			t, err := c.ResolveCell(path, ld.NB, in.Start, "")
+			if err != nil {
+				return RunCellsOut{}, fmt.Errorf("start: %w", err)
+			}
+			start = t.Cell.Index
 		}
 		if in.End != nil {
-			end = *in.End
+			t, err := c.ResolveCell(path, ld.NB, in.End, "")
+			if err != nil {
+				return RunCellsOut{}, fmt.Errorf("end: %w", err)
+			}
+			end = t.Cell.Index
 		}
-		if start < 0 || end >= n || start > end {
-			return RunCellsOut{}, fmt.Errorf("%w: range %d…%d is outside the notebook's cells 0…%d", ErrBadArguments, start, end, n-1)
+		if start > end {
+			return RunCellsOut{}, fmt.Errorf("%w: the range's start (cell %d now) comes after its end (cell %d now)", ErrBadArguments, start, end)
 		}
 		for _, cell := range ld.NB.Cells()[start : end+1] {
 			if cell.Type == notebookmodel.KindCode {

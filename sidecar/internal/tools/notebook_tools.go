@@ -65,6 +65,7 @@ type CellOut struct {
 	RawOutputs      []json.RawMessage `json:"raw_outputs,omitempty" jsonschema:"nbformat outputs (include_raw_outputs), MIME bundles untouched"`
 	RawResource     string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
 	NotebookSource  string            `json:"notebook_source" jsonschema:"buffer | editor | disk"`
+	Note            string            `json:"note,omitempty" jsonschema:"how an index you gave was read: the cell you saw there and where it is now"`
 
 	images []Image // for vision models (see Imager)
 }
@@ -144,6 +145,7 @@ func getOutline(ctx context.Context, c *Call, in OutlineIn) (OutlineOut, error) 
 	if err != nil {
 		return OutlineOut{}, err
 	}
+	c.seeAll(path, ld.NB)
 	return c.outlineOf(ld), nil
 }
 
@@ -159,17 +161,19 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	if err != nil {
 		return CellOut{}, err
 	}
-	cell, err := ld.NB.Resolve(notebookmodel.CellRef{Index: in.Index, CellID: in.CellID})
+	t, err := c.ResolveCell(path, ld.NB, in.Index, in.CellID)
 	if err != nil {
-		return CellOut{}, staleError(err)
+		return CellOut{}, err
 	}
+	cell := t.Cell
+	c.seeCell(path, cell)
 	max := in.MaxSourceChars
 	if max <= 0 {
 		max = 20000
 	}
 	out := CellOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Language: cell.Language, Source: cell.Source,
 		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
-		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{})}
+		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note}
 	out.images, out.LLMSummary = attachImages(cell.Outputs, out.LLMSummary)
 	if r := []rune(out.Source); len(r) > max {
 		out.Source = string(r[:max])

@@ -33,9 +33,9 @@ func TestOnChange(t *testing.T) {
 		want []string
 	}{
 		{"read-only tool", "get_notebook_outline", `{"notebook_path":"nb.ipynb"}`, nil},
-		{"edit, relative path", "append_cell", `{"notebook_path":"nb.ipynb","source":"y = 2"}`, []string{nb}},
-		{"failed call", "append_cell", `{"notebook_path":"missing.ipynb","source":"y = 2"}`, nil},
-		{"path outside the workspace", "append_cell", `{"notebook_path":"/etc/x.ipynb","source":"y = 2"}`, nil},
+		{"edit, relative path", "append_cell", `{"notebook_path":"nb.ipynb","content":"y = 2"}`, []string{nb}},
+		{"failed call", "append_cell", `{"notebook_path":"missing.ipynb","content":"y = 2"}`, nil},
+		{"path outside the workspace", "append_cell", `{"notebook_path":"/etc/x.ipynb","content":"y = 2"}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestOnChange(t *testing.T) {
 	}
 	cancel()
 	heard = nil
-	if _, err := reg.Invoke(context.Background(), c, "append_cell", json.RawMessage(`{"notebook_path":"nb.ipynb","source":"z = 3"}`)); err != nil {
+	if _, err := reg.Invoke(context.Background(), c, "append_cell", json.RawMessage(`{"notebook_path":"nb.ipynb","content":"z = 3"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if heard != nil {

@@ -322,7 +322,7 @@ const tests: [string, () => Promise<void>][] = [
       const count = doc.cellCount;
       await vscode.window.showNotebookDocument(doc);
       await vscode.lm.invokeTool('mcpjupyter_insert_cell', {
-        input: { notebook_path: doc.uri.fsPath, index: 1, source: "print('inserted by the agent')", cell_type: 'code' },
+        input: { notebook_path: doc.uri.fsPath, index: 1, content: "print('inserted by the agent')", type: 'code' },
         toolInvocationToken: undefined,
       });
       await until('the inserted cell', () => doc.cellCount === count + 1, 30_000);
