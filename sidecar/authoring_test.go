@@ -161,7 +161,7 @@ func TestCreateNotebookNeverOverwrites(t *testing.T) {
 		t.Fatal("create_notebook overwrote an existing notebook")
 	}
 	// The new notebook is at once usable by the other tools.
-	m.ok("append_cell", map[string]any{"notebook_path": "analysis/new.ipynb", "source": "x = 1"})
+	m.ok("append_cell", map[string]any{"notebook_path": "analysis/new.ipynb", "content": "x = 1"})
 }
 
 func TestRunCellsRunsARangeAndStopsAtTheFirstError(t *testing.T) {
@@ -207,7 +207,7 @@ func TestRunCellsRunsARangeAndStopsAtTheFirstError(t *testing.T) {
 	if out.Status != "ok" || out.Cells[0].CellID != "c" || !strings.Contains(out.Cells[1].LLMSummary, "3") {
 		t.Fatalf("by id: %+v", out)
 	}
-	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "start": 2, "end": 9}, "outside")
+	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "start": 2, "end": 9}, "out of range")
 	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "cell_ids": []string{"m"}}, "not code")
 	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "cell_ids": []string{"nope"}}, "nope")
 }
