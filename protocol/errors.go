@@ -74,10 +74,24 @@ type KernelDeadData struct {
 	ExitStatus string `json:"exitStatus"`
 }
 
+// NotFoundKind says what was not found.
+type NotFoundKind = string
+
+// Things that can be missing (NotFoundData.Kind).
+const (
+	NotFoundNotebook    NotFoundKind = "notebook"
+	NotFoundKernel      NotFoundKind = "kernel"
+	NotFoundExecution   NotFoundKind = "execution"
+	NotFoundCell        NotFoundKind = "cell"
+	NotFoundTool        NotFoundKind = "tool"
+	NotFoundEnvironment NotFoundKind = "environment"
+	NotFoundKernelspec  NotFoundKind = "kernelspec"
+)
+
 // NotFoundData is the data of CodeNotFound.
 type NotFoundData struct {
 	// Kind is notebook | kernel | execution | cell | tool | environment | kernelspec.
-	Kind string `json:"kind"`
+	Kind NotFoundKind `json:"kind"`
 	// Name is what was looked for.
 	Name string `json:"name"`
 }

@@ -149,10 +149,20 @@ type NotebookParams struct {
 	NotebookPath string `json:"notebookPath"`
 }
 
+// EnvKind is the kind of a Python environment.
+type EnvKind = string
+
+// Environment kinds (EnvironmentRef.Kind, Environment.Kind).
+const (
+	EnvVenv   EnvKind = "venv"
+	EnvConda  EnvKind = "conda"
+	EnvSystem EnvKind = "system"
+)
+
 // EnvironmentRef picks a Python environment for a kernel.
 type EnvironmentRef struct {
 	// Kind is "venv", "conda" or "system".
-	Kind string `json:"kind"`
+	Kind EnvKind `json:"kind"`
 	// Path is the environment prefix or its python executable.
 	Path string `json:"path"`
 }
@@ -166,6 +176,18 @@ type KernelStartParams struct {
 	// KernelName is a kernelspec name, used when Environment is absent.
 	KernelName string `json:"kernelName,omitempty"`
 }
+
+// KernelStatus is a kernel's status.
+type KernelStatus = string
+
+// Kernel statuses (KernelInfo.Status, KernelStatusChangedParams.Status).
+const (
+	KernelStarting   KernelStatus = "starting"
+	KernelIdle       KernelStatus = "idle"
+	KernelBusy       KernelStatus = "busy"
+	KernelDead       KernelStatus = "dead"
+	KernelRestarting KernelStatus = "restarting"
+)
 
 // KernelInfo describes a notebook's kernel.
 type KernelInfo struct {
@@ -182,7 +204,7 @@ type KernelInfo struct {
 	// Implementation is the kernel implementation (ipython) and its version.
 	Implementation string `json:"implementation"`
 	// Status is starting | idle | busy | dead.
-	Status string `json:"status"`
+	Status KernelStatus `json:"status"`
 	// PID is the kernel's process id (0 when remote).
 	PID int `json:"pid"`
 	// Restarts counts restarts of this notebook's kernel.
@@ -200,7 +222,7 @@ type EnvListParams struct {
 // Environment is a Python environment found on this machine.
 type Environment struct {
 	// Kind is "venv", "conda" or "system".
-	Kind string `json:"kind"`
+	Kind EnvKind `json:"kind"`
 	// Name is a short human name.
 	Name string `json:"name"`
 	// Prefix is the environment's prefix directory.
@@ -238,10 +260,13 @@ type KernelspecListResult struct {
 	Kernelspecs []Kernelspec `json:"kernelspecs"`
 }
 
+// Origin says who started an execution.
+type Origin = string
+
 // Execution origins.
 const (
-	OriginHuman = "human"
-	OriginAgent = "agent"
+	OriginHuman Origin = "human"
+	OriginAgent Origin = "agent"
 )
 
 // ExecutionRunParams queues code of a cell.
@@ -253,7 +278,7 @@ type ExecutionRunParams struct {
 	// Code is the code to run (the buffer's cell text).
 	Code string `json:"code"`
 	// Origin is "human" or "agent".
-	Origin string `json:"origin"`
+	Origin Origin `json:"origin"`
 	// Snapshot is the live buffer, when the notebook is open.
 	Snapshot *notebookmodel.Snapshot `json:"snapshot,omitempty"`
 }
@@ -305,12 +330,15 @@ type ToolImage struct {
 	Data []byte `json:"data"`
 }
 
+// OutputOpKind is the kind of an OutputOp.
+type OutputOpKind = string
+
 // Output op kinds (OutputOp.Kind).
 const (
-	OutputAppend     = "append"
-	OutputAppendText = "appendText"
-	OutputReplace    = "replace"
-	OutputClear      = "clear"
+	OutputAppend     OutputOpKind = "append"
+	OutputAppendText OutputOpKind = "appendText"
+	OutputReplace    OutputOpKind = "replace"
+	OutputClear      OutputOpKind = "clear"
 )
 
 // OutputOp is one change to a cell's outputs.
@@ -319,7 +347,7 @@ type OutputOp struct {
 	Seq int `json:"seq"`
 	// Kind is append (a new output), appendText (stream text added to output Index),
 	// replace (update_display_data replaced output Index) or clear (clear_output).
-	Kind string `json:"kind"`
+	Kind OutputOpKind `json:"kind"`
 	// Index is the output index appendText and replace apply to.
 	Index int `json:"index"`
 	// Output is the nbformat output of append and replace, MIME bundles untouched.
@@ -340,16 +368,19 @@ type ExecutionOutputParams struct {
 	Op  OutputOp `json:"op"`
 }
 
+// ExecStatus is an execution's status.
+type ExecStatus = string
+
 // Execution statuses (ExecutionStateParams.Status).
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusOK        = "ok"
-	StatusError     = "error"
-	StatusAborted   = "aborted"
-	StatusCancelled = "cancelled"
-	StatusTimeout   = "timeout"
-	StatusDead      = "dead"
+	StatusQueued    ExecStatus = "queued"
+	StatusRunning   ExecStatus = "running"
+	StatusOK        ExecStatus = "ok"
+	StatusError     ExecStatus = "error"
+	StatusAborted   ExecStatus = "aborted"
+	StatusCancelled ExecStatus = "cancelled"
+	StatusTimeout   ExecStatus = "timeout"
+	StatusDead      ExecStatus = "dead"
 )
 
 // ExecutionStateParams reports an execution's state.
@@ -358,9 +389,9 @@ type ExecutionStateParams struct {
 	ExecutionID  string `json:"executionId"`
 	CellID       string `json:"cellId"`
 	// Origin is "human" or "agent".
-	Origin string `json:"origin"`
+	Origin Origin `json:"origin"`
 	// Status is queued | running | ok | error | aborted | cancelled | timeout | dead.
-	Status string `json:"status"`
+	Status ExecStatus `json:"status"`
 	// ExecutionCount is the kernel's execution count once known.
 	ExecutionCount *int `json:"executionCount"`
 	// StartedAt is when the kernel started running it (RFC 3339), empty while queued.
@@ -378,7 +409,7 @@ type ExecutionStateParams struct {
 type KernelStatusChangedParams struct {
 	NotebookPath string `json:"notebookPath"`
 	// Status is starting | idle | busy | dead | restarting.
-	Status string `json:"status"`
+	Status KernelStatus `json:"status"`
 }
 
 // SyncStatusParams reports kernel/notebook drift.

@@ -4,10 +4,50 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = 'ce29e531741c8a73';
+export const PROTOCOL_HASH = '144a014cf9f38d14';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
+
+/** EnvKind is the kind of a Python environment. */
+export type EnvKind = 'venv' | 'conda' | 'system';
+/** Every EnvKind, in declaration order. */
+export const EnvKindValues: readonly EnvKind[] = ['venv', 'conda', 'system'];
+
+/** KernelStatus is a kernel's status. */
+export type KernelStatus = 'starting' | 'idle' | 'busy' | 'dead' | 'restarting';
+/** Every KernelStatus, in declaration order. */
+export const KernelStatusValues: readonly KernelStatus[] = ['starting', 'idle', 'busy', 'dead', 'restarting'];
+
+/** Origin says who started an execution. */
+export type Origin = 'human' | 'agent';
+/** Every Origin, in declaration order. */
+export const OriginValues: readonly Origin[] = ['human', 'agent'];
+
+/** CellKind is a cell type as nbformat names it. */
+export type CellKind = 'code' | 'markdown' | 'raw';
+/** Every CellKind, in declaration order. */
+export const CellKindValues: readonly CellKind[] = ['code', 'markdown', 'raw'];
+
+/** OutputOpKind is the kind of an OutputOp. */
+export type OutputOpKind = 'append' | 'appendText' | 'replace' | 'clear';
+/** Every OutputOpKind, in declaration order. */
+export const OutputOpKindValues: readonly OutputOpKind[] = ['append', 'appendText', 'replace', 'clear'];
+
+/** ExecStatus is an execution's status. */
+export type ExecStatus = 'queued' | 'running' | 'ok' | 'error' | 'aborted' | 'cancelled' | 'timeout' | 'dead';
+/** Every ExecStatus, in declaration order. */
+export const ExecStatusValues: readonly ExecStatus[] = ['queued', 'running', 'ok', 'error', 'aborted', 'cancelled', 'timeout', 'dead'];
+
+/** EditOpKind names a buffer edit op. */
+export type EditOpKind = 'insert' | 'delete' | 'replaceSource' | 'move' | 'setMetadata' | 'changeType' | 'clearOutputs';
+/** Every EditOpKind, in declaration order. */
+export const EditOpKindValues: readonly EditOpKind[] = ['insert', 'delete', 'replaceSource', 'move', 'setMetadata', 'changeType', 'clearOutputs'];
+
+/** NotFoundKind says what was not found. */
+export type NotFoundKind = 'notebook' | 'kernel' | 'execution' | 'cell' | 'tool' | 'environment' | 'kernelspec';
+/** Every NotFoundKind, in declaration order. */
+export const NotFoundKindValues: readonly NotFoundKind[] = ['notebook', 'kernel', 'execution', 'cell', 'tool', 'environment', 'kernelspec'];
 
 /** InitializeParams opens a connection. */
 export interface InitializeParams {
@@ -47,7 +87,7 @@ export interface KernelStartParams {
 /** EnvironmentRef picks a Python environment for a kernel. */
 export interface EnvironmentRef {
   /** Kind is "venv", "conda" or "system". */
-  kind: string;
+  kind: EnvKind;
   /** Path is the environment prefix or its python executable. */
   path: string;
 }
@@ -67,7 +107,7 @@ export interface KernelInfo {
   /** Implementation is the kernel implementation (ipython) and its version. */
   implementation: string;
   /** Status is starting | idle | busy | dead. */
-  status: string;
+  status: KernelStatus;
   /** PID is the kernel's process id (0 when remote). */
   pid: number;
   /** Restarts counts restarts of this notebook's kernel. */
@@ -96,7 +136,7 @@ export interface EnvListResult {
 /** Environment is a Python environment found on this machine. */
 export interface Environment {
   /** Kind is "venv", "conda" or "system". */
-  kind: string;
+  kind: EnvKind;
   /** Name is a short human name. */
   name: string;
   /** Prefix is the environment's prefix directory. */
@@ -138,7 +178,7 @@ export interface ExecutionRunParams {
   /** Code is the code to run (the buffer's cell text). */
   code: string;
   /** Origin is "human" or "agent". */
-  origin: string;
+  origin: Origin;
   /** Snapshot is the live buffer, when the notebook is open. */
   snapshot?: Snapshot;
 }
@@ -166,7 +206,7 @@ export interface SnapshotCell {
   /** ID is the nbformat cell id (stable across edits and moves). */
   id: string;
   /** Kind is "code", "markdown" or "raw". */
-  kind: string;
+  kind: CellKind;
   /** Language is the cell's language id (python, markdown, …). */
   language: string;
   /** Source is the cell's text. */
@@ -244,7 +284,7 @@ export interface OutputOp {
    * Kind is append (a new output), appendText (stream text added to output Index),
    * replace (update_display_data replaced output Index) or clear (clear_output).
    */
-  kind: string;
+  kind: OutputOpKind;
   /** Index is the output index appendText and replace apply to. */
   index: number;
   /** Output is the nbformat output of append and replace, MIME bundles untouched. */
@@ -261,9 +301,9 @@ export interface ExecutionStateParams {
   executionId: string;
   cellId: string;
   /** Origin is "human" or "agent". */
-  origin: string;
+  origin: Origin;
   /** Status is queued | running | ok | error | aborted | cancelled | timeout | dead. */
-  status: string;
+  status: ExecStatus;
   /** ExecutionCount is the kernel's execution count once known. */
   executionCount: number | null;
   /** StartedAt is when the kernel started running it (RFC 3339), empty while queued. */
@@ -281,7 +321,7 @@ export interface ExecutionStateParams {
 export interface KernelStatusChangedParams {
   notebookPath: string;
   /** Status is starting | idle | busy | dead | restarting. */
-  status: string;
+  status: KernelStatus;
 }
 
 /** SyncStatusParams reports kernel/notebook drift. */
@@ -335,7 +375,7 @@ export interface EditorApplyEditParams {
  */
 export interface EditOp {
   /** Op is insert | delete | replaceSource | move | setMetadata | changeType | clearOutputs. */
-  op: string;
+  op: EditOpKind;
   /** Index is the first cell the op touches (for insert: the position the new cells take). */
   index: number;
   /** Count is the number of cells the op touches (delete, move, clearOutputs; 1 for single-cell ops, the number of new cells for insert). */
@@ -355,7 +395,7 @@ export interface EditCell {
   /** ID is the nbformat cell id the new cell must carry (in its metadata, for VS Code). */
   id?: string;
   /** Kind is "code", "markdown" or "raw". */
-  kind: string;
+  kind: CellKind;
   /** Language is the cell's language id. */
   language: string;
   /** Source is the cell's text. */
@@ -397,7 +437,7 @@ export interface OutlineEntry {
   /** ID is the nbformat cell id. */
   id: string;
   /** Type is "code", "markdown" or "raw". */
-  type: string;
+  type: CellKind;
   /** Language is the cell's language (the notebook language for code cells). */
   language: string;
   /** Title is the markdown heading text, or else the first non-blank source line (truncated). */
@@ -436,7 +476,7 @@ export interface KernelDeadData {
 /** NotFoundData is the data of CodeNotFound. */
 export interface NotFoundData {
   /** Kind is notebook | kernel | execution | cell | tool | environment | kernelspec. */
-  kind: string;
+  kind: NotFoundKind;
   /** Name is what was looked for. */
   name: string;
 }

@@ -3,7 +3,7 @@
 // in notebooks.ts; keeping this pure lets unit tests cover the id/metadata
 // rules of VS Code's ipynb serializer without an editor.
 
-import type { Snapshot, SnapshotCell } from './wire';
+import { CellKind, EnvKind, EnvKindValues, Snapshot, SnapshotCell } from './protocol.gen';
 
 /** The parts of a vscode.NotebookCell the snapshot needs. */
 export interface CellLike {
@@ -46,7 +46,8 @@ export function nbNotebookMetadataOf(metadata: Record<string, unknown> | undefin
   return asRecord(metadata?.metadata) ?? asRecord(asRecord(metadata?.custom)?.metadata) ?? {};
 }
 
-export function cellKindOf(cell: Pick<CellLike, 'kind' | 'languageId'>): SnapshotCell['kind'] {
+/** The nbformat kind of a VS Code cell. */
+export function cellKindOf(cell: Pick<CellLike, 'kind' | 'languageId'>): CellKind {
   if (cell.kind === 1) return 'markdown';
   // The ipynb serializer opens raw cells as code cells in the 'raw' language.
   return cell.languageId === 'raw' ? 'raw' : 'code';
@@ -86,8 +87,10 @@ export function buildSnapshot(nb: NotebookLike): Snapshot {
 /** Metadata key (nbformat notebook metadata) holding the chosen environment. */
 export const EnvironmentMetadataKey = 'mcp-jupyter';
 
+/** The environment saved in a notebook's metadata. */
 export interface SavedEnvironment {
-  type: string;
+  /** venv, conda or system. */
+  type: EnvKind;
   path: string;
   name: string;
 }
@@ -97,7 +100,7 @@ export function savedEnvironmentOf(notebookMetadata: Record<string, unknown> | u
   const env = asRecord(ours?.environment);
   if (!env || typeof env.path !== 'string' || env.path === '') return undefined;
   return {
-    type: typeof env.type === 'string' ? env.type : 'unknown',
+    type: EnvKindValues.find((k) => k === env.type) ?? 'venv',
     path: env.path,
     name: typeof env.name === 'string' ? env.name : env.path,
   };

@@ -5,7 +5,7 @@
 // undo step in VS Code. A batch that only sets metadata keeps the cells (and
 // their identity) and becomes updateCellMetadata calls.
 
-import type { EditCell, EditOp } from '../wire';
+import type { EditCell, EditOp } from '../protocol.gen';
 
 /** A cell of the planned result: an original cell (maybe changed) or a new one. */
 export type CellSource =

@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { captureSnapshot, findNotebook, NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
 import { cellIdOf } from '../snapshot';
-import type { ToolImage, ToolInvokeResult } from '../protocol.gen';
-import { Methods } from '../wire';
+import type { ToolImage } from '../protocol.gen';
+import { KernelInterruptRequest, ToolInvokeRequest } from '../protocol.gen';
 import { confirmationFor, ToolArgs } from './confirm';
 
 /** The VS Code tool name of a sidecar tool ("run_cell" → "mcpjupyter_run_cell"). */
@@ -99,21 +99,17 @@ export class LanguageModelTools implements vscode.Disposable {
         if (nbPath && !args.notebook_path) args.notebook_path = nbPath;
         const doc = nbPath ? findNotebook(nbPath) : undefined;
         const snapshot = doc ? captureSnapshot(doc) : undefined;
-        this.lastInvocation = { name, snapshotVersion: snapshot?.version, snapshotCells: snapshot?.cells.length };
+        this.lastInvocation = { name, snapshotVersion: snapshot?.version, snapshotCells: snapshot?.cells?.length };
         const cts = new vscode.CancellationTokenSource();
         const sub = token.onCancellationRequested(() => {
           cts.cancel();
           // Cancelling a tool that runs code stops the code, not just the wait.
           if (nbPath && /^(run_cell|run_cell_async|sync_state_from_disk)$/.test(name)) {
-            void this.sidecar.request(Methods.kernelInterrupt, { notebookPath: nbPath }).catch(() => undefined);
+            void this.sidecar.request(KernelInterruptRequest, { notebookPath: nbPath }).catch(() => undefined);
           }
         });
         try {
-          const res = await this.sidecar.request<ToolInvokeResult>(
-            Methods.toolInvoke,
-            { name, arguments: args, snapshot },
-            cts.token,
-          );
+          const res = await this.sidecar.request(ToolInvokeRequest, { name, arguments: args, snapshot }, cts.token);
           const text = res.isError ? `Error: ${res.content}` : res.content;
           return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text), ...imageParts(res.images)]);
         } catch (err) {
