@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { captureSnapshot, findNotebook, normalizePath, NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
+import { kernelStartFailure, notFound } from '../sidecar/errors';
 import { savedEnvironmentOf } from '../snapshot';
 import { cellIdOf } from '../snapshot';
 import type { NbOutput } from '../nbformat';
@@ -64,6 +65,13 @@ function toMs(v: string | undefined): number | undefined {
 /** Output calls fail once the notebook is closed; nothing is left to show then. */
 function quiet(p: Thenable<void>): void {
   p.then(undefined, () => undefined);
+}
+
+/** Runs a command line in a new terminal, shown, so the person sees exactly what runs and its output. */
+function runInTerminal(name: string, command: string): void {
+  const term = vscode.window.createTerminal({ name });
+  term.show();
+  term.sendText(command);
 }
 
 /** One nbformat output as a VS Code cell output. */
@@ -195,9 +203,13 @@ export class KernelController implements vscode.Disposable {
       await this.ensureKernel(notebook);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      void vscode.window.showErrorMessage(`MCP Agent Kernel could not start a kernel: ${msg}`, 'Select Environment').then(
-        (pick) => pick && vscode.commands.executeCommand('mcp-jupyter.selectEnvironment'),
-      );
+      // A missing ipykernel: offer the exact command the sidecar names, in a terminal the person sees.
+      const install = kernelStartFailure(err)?.installCommand;
+      const actions = install ? ['Install ipykernel', 'Select Environment'] : ['Select Environment'];
+      void vscode.window.showErrorMessage(`MCP Agent Kernel could not start a kernel: ${msg}`, ...actions).then((pick) => {
+        if (pick === 'Select Environment') void vscode.commands.executeCommand('mcp-jupyter.selectEnvironment');
+        if (pick === 'Install ipykernel' && install) runInTerminal('Install ipykernel', install);
+      });
       for (const run of runs) this.failRun(run, `Could not start the kernel: ${msg}`);
       return;
     }
@@ -232,6 +244,10 @@ export class KernelController implements vscode.Disposable {
     try {
       await this.sidecar.request(KernelInterruptRequest, { notebookPath: notebook.uri.fsPath });
     } catch (err) {
+      if (notFound(err)?.kind === 'kernel') {
+        void vscode.window.showInformationMessage(`No kernel is running for ${notebook.uri.fsPath}: nothing to interrupt.`);
+        return;
+      }
       void vscode.window.showErrorMessage(`Interrupt failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
