@@ -10,9 +10,7 @@ import { cellIdOf } from '../snapshot';
 import type { ToolImage } from '../protocol.gen';
 import { KernelInterruptRequest, ToolInvokeRequest } from '../protocol.gen';
 import { confirmationFor, ToolArgs } from './confirm';
-
-/** The VS Code tool name of a sidecar tool ("run_cell" → "mcpjupyter_run_cell"). */
-export const ToolPrefix = 'mcpjupyter_';
+import { ToolPrefix } from './tools.gen';
 
 interface DeclaredTool {
   name: string;
@@ -52,6 +50,7 @@ function cellFor(doc: vscode.NotebookDocument, args: ToolArgs): vscode.NotebookC
   return undefined;
 }
 
+/** Registers one vscode.lm tool per tool declared in package.json; each call goes to the sidecar's tool core. */
 export class LanguageModelTools implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Last tool/invoke params sent (for tests and the log). */
