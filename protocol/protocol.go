@@ -237,6 +237,7 @@ type Environment struct {
 
 // EnvListResult answers env/list.
 type EnvListResult struct {
+	// Environments are the environments found, best first.
 	Environments []Environment `json:"environments"`
 }
 
@@ -257,6 +258,7 @@ type Kernelspec struct {
 
 // KernelspecListResult answers kernelspec/list.
 type KernelspecListResult struct {
+	// Kernelspecs are the installed kernelspecs.
 	Kernelspecs []Kernelspec `json:"kernelspecs"`
 }
 
@@ -291,11 +293,13 @@ type ExecutionRunResult struct {
 
 // ExecutionCancelParams cancels an execution.
 type ExecutionCancelParams struct {
+	// ExecutionID is the execution to cancel (from execution/run).
 	ExecutionID string `json:"executionId"`
 }
 
 // StdinReplyParams answers a pending input().
 type StdinReplyParams struct {
+	// ExecutionID is the execution whose input() waits.
 	ExecutionID string `json:"executionId"`
 	// Value is the text the user typed.
 	Value string `json:"value"`
@@ -325,6 +329,7 @@ type ToolInvokeResult struct {
 
 // ToolImage is one picture of a tool result.
 type ToolImage struct {
+	// MIMEType is the image's MIME type (image/png, image/jpeg, …).
 	MIMEType string `json:"mimeType"`
 	// Data is the encoded image (base64 in JSON).
 	Data []byte `json:"data"`
@@ -360,12 +365,16 @@ type OutputOp struct {
 
 // ExecutionOutputParams carries one output op.
 type ExecutionOutputParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
-	ExecutionID  string `json:"executionId"`
-	CellID       string `json:"cellId"`
+	// ExecutionID is the execution the output belongs to.
+	ExecutionID string `json:"executionId"`
+	// CellID is the nbformat id of the cell that runs.
+	CellID string `json:"cellId"`
 	// Seq is gap-free per execution; a gap means a lost notification.
-	Seq int      `json:"seq"`
-	Op  OutputOp `json:"op"`
+	Seq int `json:"seq"`
+	// Op is the change to the cell's outputs.
+	Op OutputOp `json:"op"`
 }
 
 // ExecStatus is an execution's status.
@@ -385,9 +394,12 @@ const (
 
 // ExecutionStateParams reports an execution's state.
 type ExecutionStateParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
-	ExecutionID  string `json:"executionId"`
-	CellID       string `json:"cellId"`
+	// ExecutionID is the execution whose state changed.
+	ExecutionID string `json:"executionId"`
+	// CellID is the nbformat id of the cell that runs.
+	CellID string `json:"cellId"`
 	// Origin is "human" or "agent".
 	Origin Origin `json:"origin"`
 	// Status is queued | running | ok | error | aborted | cancelled | timeout | dead.
@@ -398,8 +410,9 @@ type ExecutionStateParams struct {
 	StartedAt string `json:"startedAt,omitempty"`
 	// EndedAt is when it finished (RFC 3339), empty until then.
 	EndedAt string `json:"endedAt,omitempty"`
-	// Ename and Evalue name the error of status error.
-	Ename  string `json:"ename,omitempty"`
+	// Ename is the exception class of status error.
+	Ename string `json:"ename,omitempty"`
+	// Evalue is the exception message of status error.
 	Evalue string `json:"evalue,omitempty"`
 	// Seq continues the execution's seq counter.
 	Seq int `json:"seq"`
@@ -407,6 +420,7 @@ type ExecutionStateParams struct {
 
 // KernelStatusChangedParams reports a kernel status.
 type KernelStatusChangedParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 	// Status is starting | idle | busy | dead | restarting.
 	Status KernelStatus `json:"status"`
@@ -414,6 +428,7 @@ type KernelStatusChangedParams struct {
 
 // SyncStatusParams reports kernel/notebook drift.
 type SyncStatusParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 	// SyncNeeded is true when the kernel state no longer matches the notebook.
 	SyncNeeded bool `json:"syncNeeded"`
@@ -425,9 +440,12 @@ type SyncStatusParams struct {
 
 // StdinRequestParams asks for input().
 type StdinRequestParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
-	ExecutionID  string `json:"executionId"`
-	CellID       string `json:"cellId"`
+	// ExecutionID is the execution that called input().
+	ExecutionID string `json:"executionId"`
+	// CellID is the nbformat id of the cell that runs.
+	CellID string `json:"cellId"`
 	// Prompt is input()'s prompt.
 	Prompt string `json:"prompt"`
 	// Password is true for getpass(): hide what is typed.
@@ -436,16 +454,19 @@ type StdinRequestParams struct {
 
 // StdinRequestResult answers stdin/request.
 type StdinRequestResult struct {
+	// Value is the text the user typed.
 	Value string `json:"value"`
 }
 
 // EditorSnapshotParams names the notebook whose buffer is wanted.
 type EditorSnapshotParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 }
 
 // EditorApplyEditParams applies edits to a buffer.
 type EditorApplyEditParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 	// ExpectedVersion is the buffer version the edits were computed against;
 	// the extension refuses them when the buffer moved on.

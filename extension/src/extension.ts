@@ -24,14 +24,21 @@ import {
 
 /** What the extension exports (used by the integration tests). */
 export interface Api {
+  /** Time activate() took. */
   activationMs: number;
   /** The checked sidecar binary. */
   sidecarBinary: () => Promise<string>;
+  /** Serves editor/applyEdit. */
   editor: NotebookEditor;
+  /** The sidecar process and its connection. */
   sidecar: SidecarClient;
+  /** The MCP Agent Kernel controller. */
   controller: KernelController;
+  /** The language-model tools. */
   tools: LanguageModelTools;
+  /** Sync Required. */
   sync: SyncNotifier;
+  /** The environment picker. */
   picker: EnvironmentPicker;
   /** The directory put on the PATH of this window's terminals (the bundled binary's). */
   terminalPath: Promise<string>;

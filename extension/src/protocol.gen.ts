@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = '144a014cf9f38d14';
+export const PROTOCOL_HASH = '6952a766e647cfa9';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -130,6 +130,7 @@ export interface EnvListParams {
 
 /** EnvListResult answers env/list. */
 export interface EnvListResult {
+  /** Environments are the environments found, best first. */
   environments: Environment[] | null;
 }
 
@@ -154,6 +155,7 @@ export type KernelspecListParams = Record<string, never>;
 
 /** KernelspecListResult answers kernelspec/list. */
 export interface KernelspecListResult {
+  /** Kernelspecs are the installed kernelspecs. */
   kernelspecs: Kernelspec[] | null;
 }
 
@@ -227,11 +229,13 @@ export interface ExecutionRunResult {
 
 /** ExecutionCancelParams cancels an execution. */
 export interface ExecutionCancelParams {
+  /** ExecutionID is the execution to cancel (from execution/run). */
   executionId: string;
 }
 
 /** StdinReplyParams answers a pending input(). */
 export interface StdinReplyParams {
+  /** ExecutionID is the execution whose input() waits. */
   executionId: string;
   /** Value is the text the user typed. */
   value: string;
@@ -261,6 +265,7 @@ export interface ToolInvokeResult {
 
 /** ToolImage is one picture of a tool result. */
 export interface ToolImage {
+  /** MIMEType is the image's MIME type (image/png, image/jpeg, …). */
   mimeType: string;
   /** Data is the encoded image (base64 in JSON). */
   data: string | null;
@@ -268,11 +273,15 @@ export interface ToolImage {
 
 /** ExecutionOutputParams carries one output op. */
 export interface ExecutionOutputParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
+  /** ExecutionID is the execution the output belongs to. */
   executionId: string;
+  /** CellID is the nbformat id of the cell that runs. */
   cellId: string;
   /** Seq is gap-free per execution; a gap means a lost notification. */
   seq: number;
+  /** Op is the change to the cell's outputs. */
   op: OutputOp;
 }
 
@@ -297,8 +306,11 @@ export interface OutputOp {
 
 /** ExecutionStateParams reports an execution's state. */
 export interface ExecutionStateParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
+  /** ExecutionID is the execution whose state changed. */
   executionId: string;
+  /** CellID is the nbformat id of the cell that runs. */
   cellId: string;
   /** Origin is "human" or "agent". */
   origin: Origin;
@@ -310,8 +322,9 @@ export interface ExecutionStateParams {
   startedAt?: string;
   /** EndedAt is when it finished (RFC 3339), empty until then. */
   endedAt?: string;
-  /** Ename and Evalue name the error of status error. */
+  /** Ename is the exception class of status error. */
   ename?: string;
+  /** Evalue is the exception message of status error. */
   evalue?: string;
   /** Seq continues the execution's seq counter. */
   seq: number;
@@ -319,6 +332,7 @@ export interface ExecutionStateParams {
 
 /** KernelStatusChangedParams reports a kernel status. */
 export interface KernelStatusChangedParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
   /** Status is starting | idle | busy | dead | restarting. */
   status: KernelStatus;
@@ -326,6 +340,7 @@ export interface KernelStatusChangedParams {
 
 /** SyncStatusParams reports kernel/notebook drift. */
 export interface SyncStatusParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
   /** SyncNeeded is true when the kernel state no longer matches the notebook. */
   syncNeeded: boolean;
@@ -337,8 +352,11 @@ export interface SyncStatusParams {
 
 /** StdinRequestParams asks for input(). */
 export interface StdinRequestParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
+  /** ExecutionID is the execution that called input(). */
   executionId: string;
+  /** CellID is the nbformat id of the cell that runs. */
   cellId: string;
   /** Prompt is input()'s prompt. */
   prompt: string;
@@ -348,16 +366,19 @@ export interface StdinRequestParams {
 
 /** StdinRequestResult answers stdin/request. */
 export interface StdinRequestResult {
+  /** Value is the text the user typed. */
   value: string;
 }
 
 /** EditorSnapshotParams names the notebook whose buffer is wanted. */
 export interface EditorSnapshotParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
 }
 
 /** EditorApplyEditParams applies edits to a buffer. */
 export interface EditorApplyEditParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
   /**
    * ExpectedVersion is the buffer version the edits were computed against;
@@ -416,6 +437,7 @@ export interface EditorApplyEditResult {
 
 /** StaleViewData is the data of CodeStaleView. */
 export interface StaleViewData {
+  /** NotebookPath is the notebook the request named. */
   notebookPath: string;
   /** Index is the index the caller used, if any. */
   index: number | null;
@@ -468,6 +490,7 @@ export interface OutputSummary {
 
 /** KernelDeadData is the data of CodeKernelDead. */
 export interface KernelDeadData {
+  /** NotebookPath is the notebook whose kernel died. */
   notebookPath: string;
   /** ExitStatus describes how the kernel process ended ("exit status 1", "signal: killed"). */
   exitStatus: string;
@@ -483,6 +506,7 @@ export interface NotFoundData {
 
 /** EditRefusedData is the data of CodeEditRefused. */
 export interface EditRefusedData {
+  /** NotebookPath is the notebook the edit was for. */
   notebookPath: string;
   /** Reason says why, for the agent. */
   reason: string;
@@ -494,7 +518,9 @@ export interface EditRefusedData {
 
 /** PathOutsideWorkspaceData is the data of CodePathOutsideWorkspace. */
 export interface PathOutsideWorkspaceData {
+  /** Path is the notebook path as the request named it. */
   path: string;
+  /** WorkspaceFolders are the folders notebooks must be inside. */
   workspaceFolders: string[] | null;
 }
 
@@ -508,6 +534,7 @@ export interface ProtocolMismatchData {
 
 /** KernelStartFailedData is the data of CodeKernelStartFailed. */
 export interface KernelStartFailedData {
+  /** NotebookPath is the notebook whose kernel did not start. */
   notebookPath: string;
   /** Python is the interpreter that was tried, if any. */
   python?: string;
@@ -651,12 +678,20 @@ export const ErrorCodes = {
 
 /** The type of error.data for each error code name. */
 export interface ErrorData {
+  /** error.data of ErrorCodes.StaleView. */
   StaleView: StaleViewData;
+  /** error.data of ErrorCodes.KernelDead. */
   KernelDead: KernelDeadData;
+  /** error.data of ErrorCodes.NotFound. */
   NotFound: NotFoundData;
+  /** error.data of ErrorCodes.EditRefused. */
   EditRefused: EditRefusedData;
+  /** error.data of ErrorCodes.PathOutsideWorkspace. */
   PathOutsideWorkspace: PathOutsideWorkspaceData;
+  /** error.data of ErrorCodes.ProtocolMismatch. */
   ProtocolMismatch: ProtocolMismatchData;
+  /** error.data of ErrorCodes.KernelStartFailed. */
   KernelStartFailed: KernelStartFailedData;
+  /** error.data of ErrorCodes.NotInitialized. */
   NotInitialized: null;
 }

@@ -9,17 +9,27 @@ import { CellKind, EnvKind, EnvKindValues, Snapshot, SnapshotCell } from './prot
 export interface CellLike {
   /** 1 = markup, 2 = code (vscode.NotebookCellKind values). */
   kind: number;
+  /** The cell document's language id. */
   languageId: string;
+  /** The cell's text. */
   text: string;
+  /** The cell metadata (the ipynb serializer's layout). */
   metadata: Record<string, unknown> | undefined;
+  /** The execution order VS Code shows. */
   executionOrder?: number;
 }
 
+/** The parts of a vscode.NotebookDocument the snapshot needs. */
 export interface NotebookLike {
+  /** The document URI. */
   uri: string;
+  /** The file system path. */
   path: string;
+  /** The document version. */
   version: number;
+  /** The document metadata. */
   metadata: Record<string, unknown> | undefined;
+  /** The cells in order. */
   cells: CellLike[];
 }
 
@@ -37,6 +47,7 @@ export function cellIdOf(metadata: Record<string, unknown> | undefined): string 
   return typeof id === 'string' ? id : '';
 }
 
+/** The nbformat cell metadata inside VS Code's cell metadata (either layout). */
 export function nbCellMetadataOf(metadata: Record<string, unknown> | undefined): Record<string, unknown> {
   return asRecord(metadata?.metadata) ?? asRecord(asRecord(metadata?.custom)?.metadata) ?? {};
 }
@@ -53,6 +64,7 @@ export function cellKindOf(cell: Pick<CellLike, 'kind' | 'languageId'>): CellKin
   return cell.languageId === 'raw' ? 'raw' : 'code';
 }
 
+/** One cell as the protocol's SnapshotCell. */
 export function snapshotCell(cell: CellLike): SnapshotCell {
   const kind = cellKindOf(cell);
   const metadata = nbCellMetadataOf(cell.metadata);
@@ -74,6 +86,7 @@ export function snapshotCell(cell: CellLike): SnapshotCell {
   };
 }
 
+/** A notebook as the protocol's Snapshot. */
 export function buildSnapshot(nb: NotebookLike): Snapshot {
   return {
     uri: nb.uri,
@@ -91,10 +104,13 @@ export const EnvironmentMetadataKey = 'mcp-jupyter';
 export interface SavedEnvironment {
   /** venv, conda or system. */
   type: EnvKind;
+  /** The environment prefix or interpreter. */
   path: string;
+  /** A short name for the status bar. */
   name: string;
 }
 
+/** The environment saved in a notebook's metadata, if any. */
 export function savedEnvironmentOf(notebookMetadata: Record<string, unknown> | undefined): SavedEnvironment | undefined {
   const ours = asRecord(nbNotebookMetadataOf(notebookMetadata)[EnvironmentMetadataKey]);
   const env = asRecord(ours?.environment);

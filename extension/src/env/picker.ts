@@ -114,6 +114,7 @@ export class EnvironmentPicker implements vscode.Disposable {
     this.update();
   }
 
+  /** Removes the status bar item and the listeners. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

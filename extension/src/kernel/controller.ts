@@ -29,7 +29,9 @@ import {
 } from '../protocol.gen';
 import { mapOutput, OutputList } from './outputs';
 
+/** The NotebookController id. */
 export const ControllerId = 'mcp-jupyter-kernel';
+/** The NotebookController label in the kernel picker. */
 export const ControllerLabel = 'MCP Agent Kernel';
 
 interface Run {
@@ -92,6 +94,7 @@ export const RestrictedModeMessage =
 
 /** The "MCP Agent Kernel" notebook controller (see the file comment). */
 export class KernelController implements vscode.Disposable {
+  /** The VS Code notebook controller. */
   readonly controller: vscode.NotebookController;
   private readonly runs = new Map<string, Run>();
   private readonly pending = new Map<string, Pending>();
@@ -472,6 +475,7 @@ export class KernelController implements vscode.Disposable {
     return this.runs.size;
   }
 
+  /** Disposes the controller and the listeners. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

@@ -18,8 +18,11 @@ import { InitializeParams, InitializeRequest, InitializeResult, ShutdownRequest 
 
 /** Where the client logs its own events and the sidecar's stderr. */
 export interface Logger {
+  /** Logs progress. */
   info(msg: string): void;
+  /** Logs a problem that was handled. */
   warn(msg: string): void;
+  /** Logs a failure. */
   error(msg: string): void;
   /** Raw sidecar stderr lines. */
   sidecar(line: string): void;
@@ -41,7 +44,9 @@ export interface SidecarOptions {
   initializeParams: () => InitializeParams;
   /** Crashes tolerated within restartWindowMs before giving up. */
   maxRestarts?: number;
+  /** The window of maxRestarts (default 60 s). */
   restartWindowMs?: number;
+  /** Delay before a restart after a crash (default 300 ms). */
   restartDelayMs?: number;
 }
 

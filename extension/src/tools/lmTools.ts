@@ -122,6 +122,7 @@ export class LanguageModelTools implements vscode.Disposable {
     };
   }
 
+  /** Unregisters the tools. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

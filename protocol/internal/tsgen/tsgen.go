@@ -323,7 +323,7 @@ func (g *generator) run() (Output, error) {
 		if e.Data != nil {
 			d = e.Data.Name()
 		}
-		w("  %s: %s;\n", e.Name, d)
+		w("  /** error.data of ErrorCodes.%s. */\n  %s: %s;\n", e.Name, e.Name, d)
 	}
 	w("}\n")
 
