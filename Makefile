@@ -41,7 +41,7 @@ node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
 	@touch $@
 
 generate:
-	$(GO) generate ./protocol/...
+	$(GO) generate ./protocol/... ./sidecar/internal/tools/...
 
 extension: node_modules/.package-lock.json
 	$(NPM) run --silent build

@@ -32,7 +32,7 @@ type SnapshotCell struct {
 	// ID is the nbformat cell id (stable across edits and moves).
 	ID string `json:"id"`
 	// Kind is "code", "markdown" or "raw".
-	Kind string `json:"kind"`
+	Kind CellKind `json:"kind"`
 	// Language is the cell's language id (python, markdown, …).
 	Language string `json:"language"`
 	// Source is the cell's text.

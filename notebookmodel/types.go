@@ -2,11 +2,14 @@ package notebookmodel
 
 import "encoding/json"
 
+// CellKind is a cell type as nbformat names it.
+type CellKind = string
+
 // Cell kinds as nbformat names them.
 const (
-	KindCode     = "code"
-	KindMarkdown = "markdown"
-	KindRaw      = "raw"
+	KindCode     CellKind = "code"
+	KindMarkdown CellKind = "markdown"
+	KindRaw      CellKind = "raw"
 )
 
 // Cell is one notebook cell, decoded for queries.
@@ -29,7 +32,7 @@ type OutlineEntry struct {
 	// ID is the nbformat cell id.
 	ID string `json:"id"`
 	// Type is "code", "markdown" or "raw".
-	Type string `json:"type"`
+	Type CellKind `json:"type"`
 	// Language is the cell's language (the notebook language for code cells).
 	Language string `json:"language"`
 	// Title is the markdown heading text, or else the first non-blank source line (truncated).
@@ -58,15 +61,18 @@ type OutputSummary struct {
 	Bytes int `json:"bytes"`
 }
 
+// EditOpKind names a buffer edit op.
+type EditOpKind = string
+
 // Edit op names (EditOp.Op).
 const (
-	OpInsert        = "insert"
-	OpDelete        = "delete"
-	OpReplaceSource = "replaceSource"
-	OpMove          = "move"
-	OpSetMetadata   = "setMetadata"
-	OpChangeType    = "changeType"
-	OpClearOutputs  = "clearOutputs"
+	OpInsert        EditOpKind = "insert"
+	OpDelete        EditOpKind = "delete"
+	OpReplaceSource EditOpKind = "replaceSource"
+	OpMove          EditOpKind = "move"
+	OpSetMetadata   EditOpKind = "setMetadata"
+	OpChangeType    EditOpKind = "changeType"
+	OpClearOutputs  EditOpKind = "clearOutputs"
 )
 
 // EditOp is one buffer edit the extension turns into VS Code NotebookEdits,
@@ -74,7 +80,7 @@ const (
 // previous op.
 type EditOp struct {
 	// Op is insert | delete | replaceSource | move | setMetadata | changeType | clearOutputs.
-	Op string `json:"op"`
+	Op EditOpKind `json:"op"`
 	// Index is the first cell the op touches (for insert: the position the new cells take).
 	Index int `json:"index"`
 	// Count is the number of cells the op touches (delete, move, clearOutputs; 1 for single-cell ops, the number of new cells for insert).
@@ -94,7 +100,7 @@ type EditCell struct {
 	// ID is the nbformat cell id the new cell must carry (in its metadata, for VS Code).
 	ID string `json:"id,omitempty"`
 	// Kind is "code", "markdown" or "raw".
-	Kind string `json:"kind"`
+	Kind CellKind `json:"kind"`
 	// Language is the cell's language id.
 	Language string `json:"language"`
 	// Source is the cell's text.

@@ -56,6 +56,7 @@ var Errors = []ErrorSpec{
 
 // StaleViewData is the data of CodeStaleView.
 type StaleViewData struct {
+	// NotebookPath is the notebook the request named.
 	NotebookPath string `json:"notebookPath"`
 	// Index is the index the caller used, if any.
 	Index *int `json:"index"`
@@ -69,21 +70,37 @@ type StaleViewData struct {
 
 // KernelDeadData is the data of CodeKernelDead.
 type KernelDeadData struct {
+	// NotebookPath is the notebook whose kernel died.
 	NotebookPath string `json:"notebookPath"`
 	// ExitStatus describes how the kernel process ended ("exit status 1", "signal: killed").
 	ExitStatus string `json:"exitStatus"`
 }
 
+// NotFoundKind says what was not found.
+type NotFoundKind = string
+
+// Things that can be missing (NotFoundData.Kind).
+const (
+	NotFoundNotebook    NotFoundKind = "notebook"
+	NotFoundKernel      NotFoundKind = "kernel"
+	NotFoundExecution   NotFoundKind = "execution"
+	NotFoundCell        NotFoundKind = "cell"
+	NotFoundTool        NotFoundKind = "tool"
+	NotFoundEnvironment NotFoundKind = "environment"
+	NotFoundKernelspec  NotFoundKind = "kernelspec"
+)
+
 // NotFoundData is the data of CodeNotFound.
 type NotFoundData struct {
 	// Kind is notebook | kernel | execution | cell | tool | environment | kernelspec.
-	Kind string `json:"kind"`
+	Kind NotFoundKind `json:"kind"`
 	// Name is what was looked for.
 	Name string `json:"name"`
 }
 
 // EditRefusedData is the data of CodeEditRefused.
 type EditRefusedData struct {
+	// NotebookPath is the notebook the edit was for.
 	NotebookPath string `json:"notebookPath"`
 	// Reason says why, for the agent.
 	Reason string `json:"reason"`
@@ -95,7 +112,9 @@ type EditRefusedData struct {
 
 // PathOutsideWorkspaceData is the data of CodePathOutsideWorkspace.
 type PathOutsideWorkspaceData struct {
-	Path             string   `json:"path"`
+	// Path is the notebook path as the request named it.
+	Path string `json:"path"`
+	// WorkspaceFolders are the folders notebooks must be inside.
 	WorkspaceFolders []string `json:"workspaceFolders"`
 }
 
@@ -109,6 +128,7 @@ type ProtocolMismatchData struct {
 
 // KernelStartFailedData is the data of CodeKernelStartFailed.
 type KernelStartFailedData struct {
+	// NotebookPath is the notebook whose kernel did not start.
 	NotebookPath string `json:"notebookPath"`
 	// Python is the interpreter that was tried, if any.
 	Python string `json:"python,omitempty"`

@@ -149,10 +149,20 @@ type NotebookParams struct {
 	NotebookPath string `json:"notebookPath"`
 }
 
+// EnvKind is the kind of a Python environment.
+type EnvKind = string
+
+// Environment kinds (EnvironmentRef.Kind, Environment.Kind).
+const (
+	EnvVenv   EnvKind = "venv"
+	EnvConda  EnvKind = "conda"
+	EnvSystem EnvKind = "system"
+)
+
 // EnvironmentRef picks a Python environment for a kernel.
 type EnvironmentRef struct {
 	// Kind is "venv", "conda" or "system".
-	Kind string `json:"kind"`
+	Kind EnvKind `json:"kind"`
 	// Path is the environment prefix or its python executable.
 	Path string `json:"path"`
 }
@@ -166,6 +176,18 @@ type KernelStartParams struct {
 	// KernelName is a kernelspec name, used when Environment is absent.
 	KernelName string `json:"kernelName,omitempty"`
 }
+
+// KernelStatus is a kernel's status.
+type KernelStatus = string
+
+// Kernel statuses (KernelInfo.Status, KernelStatusChangedParams.Status).
+const (
+	KernelStarting   KernelStatus = "starting"
+	KernelIdle       KernelStatus = "idle"
+	KernelBusy       KernelStatus = "busy"
+	KernelDead       KernelStatus = "dead"
+	KernelRestarting KernelStatus = "restarting"
+)
 
 // KernelInfo describes a notebook's kernel.
 type KernelInfo struct {
@@ -182,7 +204,7 @@ type KernelInfo struct {
 	// Implementation is the kernel implementation (ipython) and its version.
 	Implementation string `json:"implementation"`
 	// Status is starting | idle | busy | dead.
-	Status string `json:"status"`
+	Status KernelStatus `json:"status"`
 	// PID is the kernel's process id (0 when remote).
 	PID int `json:"pid"`
 	// Restarts counts restarts of this notebook's kernel.
@@ -200,7 +222,7 @@ type EnvListParams struct {
 // Environment is a Python environment found on this machine.
 type Environment struct {
 	// Kind is "venv", "conda" or "system".
-	Kind string `json:"kind"`
+	Kind EnvKind `json:"kind"`
 	// Name is a short human name.
 	Name string `json:"name"`
 	// Prefix is the environment's prefix directory.
@@ -215,6 +237,7 @@ type Environment struct {
 
 // EnvListResult answers env/list.
 type EnvListResult struct {
+	// Environments are the environments found, best first.
 	Environments []Environment `json:"environments"`
 }
 
@@ -235,13 +258,17 @@ type Kernelspec struct {
 
 // KernelspecListResult answers kernelspec/list.
 type KernelspecListResult struct {
+	// Kernelspecs are the installed kernelspecs.
 	Kernelspecs []Kernelspec `json:"kernelspecs"`
 }
 
+// Origin says who started an execution.
+type Origin = string
+
 // Execution origins.
 const (
-	OriginHuman = "human"
-	OriginAgent = "agent"
+	OriginHuman Origin = "human"
+	OriginAgent Origin = "agent"
 )
 
 // ExecutionRunParams queues code of a cell.
@@ -253,7 +280,7 @@ type ExecutionRunParams struct {
 	// Code is the code to run (the buffer's cell text).
 	Code string `json:"code"`
 	// Origin is "human" or "agent".
-	Origin string `json:"origin"`
+	Origin Origin `json:"origin"`
 	// Snapshot is the live buffer, when the notebook is open.
 	Snapshot *notebookmodel.Snapshot `json:"snapshot,omitempty"`
 }
@@ -266,11 +293,13 @@ type ExecutionRunResult struct {
 
 // ExecutionCancelParams cancels an execution.
 type ExecutionCancelParams struct {
+	// ExecutionID is the execution to cancel (from execution/run).
 	ExecutionID string `json:"executionId"`
 }
 
 // StdinReplyParams answers a pending input().
 type StdinReplyParams struct {
+	// ExecutionID is the execution whose input() waits.
 	ExecutionID string `json:"executionId"`
 	// Value is the text the user typed.
 	Value string `json:"value"`
@@ -300,17 +329,21 @@ type ToolInvokeResult struct {
 
 // ToolImage is one picture of a tool result.
 type ToolImage struct {
+	// MIMEType is the image's MIME type (image/png, image/jpeg, …).
 	MIMEType string `json:"mimeType"`
 	// Data is the encoded image (base64 in JSON).
 	Data []byte `json:"data"`
 }
 
+// OutputOpKind is the kind of an OutputOp.
+type OutputOpKind = string
+
 // Output op kinds (OutputOp.Kind).
 const (
-	OutputAppend     = "append"
-	OutputAppendText = "appendText"
-	OutputReplace    = "replace"
-	OutputClear      = "clear"
+	OutputAppend     OutputOpKind = "append"
+	OutputAppendText OutputOpKind = "appendText"
+	OutputReplace    OutputOpKind = "replace"
+	OutputClear      OutputOpKind = "clear"
 )
 
 // OutputOp is one change to a cell's outputs.
@@ -319,7 +352,7 @@ type OutputOp struct {
 	Seq int `json:"seq"`
 	// Kind is append (a new output), appendText (stream text added to output Index),
 	// replace (update_display_data replaced output Index) or clear (clear_output).
-	Kind string `json:"kind"`
+	Kind OutputOpKind `json:"kind"`
 	// Index is the output index appendText and replace apply to.
 	Index int `json:"index"`
 	// Output is the nbformat output of append and replace, MIME bundles untouched.
@@ -332,43 +365,54 @@ type OutputOp struct {
 
 // ExecutionOutputParams carries one output op.
 type ExecutionOutputParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
-	ExecutionID  string `json:"executionId"`
-	CellID       string `json:"cellId"`
+	// ExecutionID is the execution the output belongs to.
+	ExecutionID string `json:"executionId"`
+	// CellID is the nbformat id of the cell that runs.
+	CellID string `json:"cellId"`
 	// Seq is gap-free per execution; a gap means a lost notification.
-	Seq int      `json:"seq"`
-	Op  OutputOp `json:"op"`
+	Seq int `json:"seq"`
+	// Op is the change to the cell's outputs.
+	Op OutputOp `json:"op"`
 }
+
+// ExecStatus is an execution's status.
+type ExecStatus = string
 
 // Execution statuses (ExecutionStateParams.Status).
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusOK        = "ok"
-	StatusError     = "error"
-	StatusAborted   = "aborted"
-	StatusCancelled = "cancelled"
-	StatusTimeout   = "timeout"
-	StatusDead      = "dead"
+	StatusQueued    ExecStatus = "queued"
+	StatusRunning   ExecStatus = "running"
+	StatusOK        ExecStatus = "ok"
+	StatusError     ExecStatus = "error"
+	StatusAborted   ExecStatus = "aborted"
+	StatusCancelled ExecStatus = "cancelled"
+	StatusTimeout   ExecStatus = "timeout"
+	StatusDead      ExecStatus = "dead"
 )
 
 // ExecutionStateParams reports an execution's state.
 type ExecutionStateParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
-	ExecutionID  string `json:"executionId"`
-	CellID       string `json:"cellId"`
+	// ExecutionID is the execution whose state changed.
+	ExecutionID string `json:"executionId"`
+	// CellID is the nbformat id of the cell that runs.
+	CellID string `json:"cellId"`
 	// Origin is "human" or "agent".
-	Origin string `json:"origin"`
+	Origin Origin `json:"origin"`
 	// Status is queued | running | ok | error | aborted | cancelled | timeout | dead.
-	Status string `json:"status"`
+	Status ExecStatus `json:"status"`
 	// ExecutionCount is the kernel's execution count once known.
 	ExecutionCount *int `json:"executionCount"`
 	// StartedAt is when the kernel started running it (RFC 3339), empty while queued.
 	StartedAt string `json:"startedAt,omitempty"`
 	// EndedAt is when it finished (RFC 3339), empty until then.
 	EndedAt string `json:"endedAt,omitempty"`
-	// Ename and Evalue name the error of status error.
-	Ename  string `json:"ename,omitempty"`
+	// Ename is the exception class of status error.
+	Ename string `json:"ename,omitempty"`
+	// Evalue is the exception message of status error.
 	Evalue string `json:"evalue,omitempty"`
 	// Seq continues the execution's seq counter.
 	Seq int `json:"seq"`
@@ -376,13 +420,15 @@ type ExecutionStateParams struct {
 
 // KernelStatusChangedParams reports a kernel status.
 type KernelStatusChangedParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 	// Status is starting | idle | busy | dead | restarting.
-	Status string `json:"status"`
+	Status KernelStatus `json:"status"`
 }
 
 // SyncStatusParams reports kernel/notebook drift.
 type SyncStatusParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 	// SyncNeeded is true when the kernel state no longer matches the notebook.
 	SyncNeeded bool `json:"syncNeeded"`
@@ -394,9 +440,12 @@ type SyncStatusParams struct {
 
 // StdinRequestParams asks for input().
 type StdinRequestParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
-	ExecutionID  string `json:"executionId"`
-	CellID       string `json:"cellId"`
+	// ExecutionID is the execution that called input().
+	ExecutionID string `json:"executionId"`
+	// CellID is the nbformat id of the cell that runs.
+	CellID string `json:"cellId"`
 	// Prompt is input()'s prompt.
 	Prompt string `json:"prompt"`
 	// Password is true for getpass(): hide what is typed.
@@ -405,16 +454,19 @@ type StdinRequestParams struct {
 
 // StdinRequestResult answers stdin/request.
 type StdinRequestResult struct {
+	// Value is the text the user typed.
 	Value string `json:"value"`
 }
 
 // EditorSnapshotParams names the notebook whose buffer is wanted.
 type EditorSnapshotParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 }
 
 // EditorApplyEditParams applies edits to a buffer.
 type EditorApplyEditParams struct {
+	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
 	// ExpectedVersion is the buffer version the edits were computed against;
 	// the extension refuses them when the buffer moved on.

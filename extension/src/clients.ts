@@ -2,6 +2,7 @@
 
 /** How an MCP client is pointed at `mcp-jupyter mcp`. */
 export interface ClientRecipe {
+  /** The client's name, as the quick pick shows it. */
   label: string;
   /** The client's own command that adds the server, when it has one. */
   command?: string;
@@ -12,6 +13,7 @@ export interface ClientRecipe {
 /** The server entry every client's configuration gets: the command on PATH, no token, no absolute path. */
 export const ServerEntry = { command: 'mcp-jupyter', args: ['mcp'] } as const;
 
+/** The MCP clients "Connect an MCP Client…" knows, in menu order. */
 export const Clients: ClientRecipe[] = [
   { label: 'Claude Code', command: 'claude mcp add jupyter -- mcp-jupyter mcp', projectFile: '.mcp.json' },
   { label: 'Cursor', projectFile: '.cursor/mcp.json' },

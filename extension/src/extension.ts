@@ -13,18 +13,32 @@ import { checkVersion, findBinary } from './sidecar/binary';
 import { Logger, SidecarClient } from './sidecar/client';
 import { SyncNotifier } from './sync';
 import { LanguageModelTools } from './tools/lmTools';
-import { ApplyEditParams, InitializeResult, Methods, PROTOCOL_HASH } from './wire';
+import {
+  EditorApplyEditRequest,
+  EditorSnapshotRequest,
+  KernelInterruptRequest,
+  KernelRestartRequest,
+  EnvKind,
+  PROTOCOL_HASH,
+} from './protocol.gen';
 
 /** What the extension exports (used by the integration tests). */
 export interface Api {
+  /** Time activate() took. */
   activationMs: number;
   /** The checked sidecar binary. */
   sidecarBinary: () => Promise<string>;
+  /** Serves editor/applyEdit. */
   editor: NotebookEditor;
+  /** The sidecar process and its connection. */
   sidecar: SidecarClient;
+  /** The MCP Agent Kernel controller. */
   controller: KernelController;
+  /** The language-model tools. */
   tools: LanguageModelTools;
+  /** Sync Required. */
   sync: SyncNotifier;
+  /** The environment picker. */
   picker: EnvironmentPicker;
   /** The directory put on the PATH of this window's terminals (the bundled binary's). */
   terminalPath: Promise<string>;
@@ -44,7 +58,7 @@ function serveArgs(config: vscode.WorkspaceConfiguration): string[] {
   return args;
 }
 
-function environmentKind(p: string): string {
+function environmentKind(p: string): EnvKind {
   if (fs.existsSync(path.join(p, 'conda-meta'))) return 'conda';
   if (fs.existsSync(path.join(p, 'pyvenv.cfg'))) return 'venv';
   return 'system';
@@ -58,6 +72,7 @@ function defaultEnvironment(): EnvironmentChoice | undefined {
   return { kind: environmentKind(p), path: p };
 }
 
+/** Activates the extension: everything starts lazily but the sidecar, which starts in the background. */
 export function activate(context: vscode.ExtensionContext): Api {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('MCP Jupyter', { log: true });
@@ -112,11 +127,10 @@ export function activate(context: vscode.ExtensionContext): Api {
           if (d.notebookType === NotebookType && d.uri.scheme === 'file' && controller.usedIn(d)) void sync.check(d.uri.fsPath);
         }
       }
-      const init = initialize as InitializeResult;
-      if (init?.protocolHash && init.protocolHash !== PROTOCOL_HASH) {
-        log.warn(`protocol hash mismatch: sidecar ${init.protocolHash}, extension ${PROTOCOL_HASH}`);
+      if (initialize.protocolHash && initialize.protocolHash !== PROTOCOL_HASH) {
+        log.warn(`protocol hash mismatch: sidecar ${initialize.protocolHash}, extension ${PROTOCOL_HASH}`);
       }
-      log.info(`sidecar ${init?.sidecarVersion ?? '?'} initialized`);
+      log.info(`sidecar ${initialize.sidecarVersion || '?'} initialized`);
     }),
     sidecar.onDidFail((why) => {
       void vscode.window
@@ -129,11 +143,11 @@ export function activate(context: vscode.ExtensionContext): Api {
   );
 
   const editor = new NotebookEditor();
-  sidecar.onRequest(Methods.editorSnapshot, (p) => {
-    const doc = findNotebook((p as { notebookPath: string }).notebookPath);
+  sidecar.onRequest(EditorSnapshotRequest, ({ notebookPath }) => {
+    const doc = findNotebook(notebookPath);
     return doc ? captureSnapshot(doc) : null;
   });
-  sidecar.onRequest(Methods.editorApplyEdit, (p) => editor.apply(p as ApplyEditParams));
+  sidecar.onRequest(EditorApplyEditRequest, (p) => editor.apply(p));
 
   const controller = new KernelController(sidecar, log, defaultEnvironment);
   const picker = new EnvironmentPicker(sidecar, controller, defaultEnvironment);
@@ -166,7 +180,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     vscode.commands.registerCommand('mcp-jupyter.restartKernel', async () => {
       const doc = activeNotebook();
       if (!doc) return;
-      const ok = await sidecar.request(Methods.kernelRestart, { notebookPath: doc.uri.fsPath }).then(
+      const ok = await sidecar.request(KernelRestartRequest, { notebookPath: doc.uri.fsPath }).then(
         () => true,
         (err: unknown) => (reportError('Restart failed')(err), false),
       );
@@ -176,7 +190,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     vscode.commands.registerCommand('mcp-jupyter.interruptKernel', async () => {
       const doc = activeNotebook();
       if (!doc) return;
-      await sidecar.request(Methods.kernelInterrupt, { notebookPath: doc.uri.fsPath }).catch(reportError('Interrupt failed'));
+      await sidecar.request(KernelInterruptRequest, { notebookPath: doc.uri.fsPath }).catch(reportError('Interrupt failed'));
     }),
     vscode.commands.registerCommand('mcp-jupyter.syncState', async () => {
       const doc = activeNotebook();
@@ -196,6 +210,7 @@ export function activate(context: vscode.ExtensionContext): Api {
   return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker, terminalPath };
 }
 
+/** Stops the sidecar (and with it the kernels it started). */
 export async function deactivate(): Promise<void> {
   const a = active;
   active = undefined;

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { SidecarClient } from './sidecar/client';
 
+/** The id of our MCP server definition provider (package.json contributes.mcpServerDefinitionProviders). */
 export const McpProviderId = 'mcp-jupyter.mcpServer';
 
 interface McpApi {
@@ -30,6 +31,7 @@ export function mcpArgs(): string[] {
   return folder ? ['mcp', '--workspace', folder] : ['mcp'];
 }
 
+/** Registers the MCP server definition provider; undefined when this VS Code has no MCP API. */
 export function registerMcpProvider(
   sidecar: SidecarClient,
   binary: () => Promise<string>,

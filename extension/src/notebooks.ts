@@ -6,15 +6,18 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CellSource, EditRefusedError, KeyedQueue, Plan, planEdits } from './edits/plan';
 import { buildSnapshot } from './snapshot';
-import type { ApplyEditParams, ApplyEditResult, EditCell, Snapshot } from './wire';
+import type { EditCell, EditorApplyEditParams, EditorApplyEditResult, Snapshot } from './protocol.gen';
 
+/** The notebook type of .ipynb documents (VS Code's ipynb serializer). */
 export const NotebookType = 'jupyter-notebook';
 
+/** A path as a map key: normalized, case-folded on Windows. */
 export function normalizePath(p: string): string {
   const n = path.normalize(p);
   return process.platform === 'win32' ? n.toLowerCase() : n;
 }
 
+/** The open .ipynb document at notebookPath, if any. */
 export function findNotebook(notebookPath: string): vscode.NotebookDocument | undefined {
   const want = normalizePath(notebookPath);
   return vscode.workspace.notebookDocuments.find(
@@ -22,6 +25,7 @@ export function findNotebook(notebookPath: string): vscode.NotebookDocument | un
   );
 }
 
+/** The live buffer of a notebook as the protocol's Snapshot. */
 export function captureSnapshot(doc: vscode.NotebookDocument): Snapshot {
   return buildSnapshot({
     uri: doc.uri.toString(),
@@ -56,7 +60,7 @@ function freshCellData(doc: vscode.NotebookDocument, c: EditCell): vscode.Notebo
       : new vscode.NotebookCellData(
           vscode.NotebookCellKind.Code,
           c.source ?? '',
-          kind === 'raw' ? 'raw' : (c.language ?? notebookLanguage(doc)),
+          kind === 'raw' ? 'raw' : c.language || notebookLanguage(doc),
         );
   // The ipynb serializer's layout: nbformat id and metadata side by side.
   data.metadata = { id: c.id || newCellId(), metadata: c.metadata ?? {} };
@@ -116,7 +120,8 @@ async function applyPlan(doc: vscode.NotebookDocument, plan: Plan): Promise<void
 export class NotebookEditor {
   private readonly queue = new KeyedQueue();
 
-  apply(params: ApplyEditParams): Promise<ApplyEditResult> {
+  /** Applies the edits when the buffer still has the expected version; refuses them otherwise. */
+  apply(params: EditorApplyEditParams): Promise<EditorApplyEditResult> {
     const key = normalizePath(params.notebookPath);
     return this.queue.run(key, async () => {
       const doc = findNotebook(params.notebookPath);

@@ -4,10 +4,50 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = 'ce29e531741c8a73';
+export const PROTOCOL_HASH = '6952a766e647cfa9';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
+
+/** EnvKind is the kind of a Python environment. */
+export type EnvKind = 'venv' | 'conda' | 'system';
+/** Every EnvKind, in declaration order. */
+export const EnvKindValues: readonly EnvKind[] = ['venv', 'conda', 'system'];
+
+/** KernelStatus is a kernel's status. */
+export type KernelStatus = 'starting' | 'idle' | 'busy' | 'dead' | 'restarting';
+/** Every KernelStatus, in declaration order. */
+export const KernelStatusValues: readonly KernelStatus[] = ['starting', 'idle', 'busy', 'dead', 'restarting'];
+
+/** Origin says who started an execution. */
+export type Origin = 'human' | 'agent';
+/** Every Origin, in declaration order. */
+export const OriginValues: readonly Origin[] = ['human', 'agent'];
+
+/** CellKind is a cell type as nbformat names it. */
+export type CellKind = 'code' | 'markdown' | 'raw';
+/** Every CellKind, in declaration order. */
+export const CellKindValues: readonly CellKind[] = ['code', 'markdown', 'raw'];
+
+/** OutputOpKind is the kind of an OutputOp. */
+export type OutputOpKind = 'append' | 'appendText' | 'replace' | 'clear';
+/** Every OutputOpKind, in declaration order. */
+export const OutputOpKindValues: readonly OutputOpKind[] = ['append', 'appendText', 'replace', 'clear'];
+
+/** ExecStatus is an execution's status. */
+export type ExecStatus = 'queued' | 'running' | 'ok' | 'error' | 'aborted' | 'cancelled' | 'timeout' | 'dead';
+/** Every ExecStatus, in declaration order. */
+export const ExecStatusValues: readonly ExecStatus[] = ['queued', 'running', 'ok', 'error', 'aborted', 'cancelled', 'timeout', 'dead'];
+
+/** EditOpKind names a buffer edit op. */
+export type EditOpKind = 'insert' | 'delete' | 'replaceSource' | 'move' | 'setMetadata' | 'changeType' | 'clearOutputs';
+/** Every EditOpKind, in declaration order. */
+export const EditOpKindValues: readonly EditOpKind[] = ['insert', 'delete', 'replaceSource', 'move', 'setMetadata', 'changeType', 'clearOutputs'];
+
+/** NotFoundKind says what was not found. */
+export type NotFoundKind = 'notebook' | 'kernel' | 'execution' | 'cell' | 'tool' | 'environment' | 'kernelspec';
+/** Every NotFoundKind, in declaration order. */
+export const NotFoundKindValues: readonly NotFoundKind[] = ['notebook', 'kernel', 'execution', 'cell', 'tool', 'environment', 'kernelspec'];
 
 /** InitializeParams opens a connection. */
 export interface InitializeParams {
@@ -47,7 +87,7 @@ export interface KernelStartParams {
 /** EnvironmentRef picks a Python environment for a kernel. */
 export interface EnvironmentRef {
   /** Kind is "venv", "conda" or "system". */
-  kind: string;
+  kind: EnvKind;
   /** Path is the environment prefix or its python executable. */
   path: string;
 }
@@ -67,7 +107,7 @@ export interface KernelInfo {
   /** Implementation is the kernel implementation (ipython) and its version. */
   implementation: string;
   /** Status is starting | idle | busy | dead. */
-  status: string;
+  status: KernelStatus;
   /** PID is the kernel's process id (0 when remote). */
   pid: number;
   /** Restarts counts restarts of this notebook's kernel. */
@@ -90,13 +130,14 @@ export interface EnvListParams {
 
 /** EnvListResult answers env/list. */
 export interface EnvListResult {
+  /** Environments are the environments found, best first. */
   environments: Environment[] | null;
 }
 
 /** Environment is a Python environment found on this machine. */
 export interface Environment {
   /** Kind is "venv", "conda" or "system". */
-  kind: string;
+  kind: EnvKind;
   /** Name is a short human name. */
   name: string;
   /** Prefix is the environment's prefix directory. */
@@ -114,6 +155,7 @@ export type KernelspecListParams = Record<string, never>;
 
 /** KernelspecListResult answers kernelspec/list. */
 export interface KernelspecListResult {
+  /** Kernelspecs are the installed kernelspecs. */
   kernelspecs: Kernelspec[] | null;
 }
 
@@ -138,7 +180,7 @@ export interface ExecutionRunParams {
   /** Code is the code to run (the buffer's cell text). */
   code: string;
   /** Origin is "human" or "agent". */
-  origin: string;
+  origin: Origin;
   /** Snapshot is the live buffer, when the notebook is open. */
   snapshot?: Snapshot;
 }
@@ -166,7 +208,7 @@ export interface SnapshotCell {
   /** ID is the nbformat cell id (stable across edits and moves). */
   id: string;
   /** Kind is "code", "markdown" or "raw". */
-  kind: string;
+  kind: CellKind;
   /** Language is the cell's language id (python, markdown, …). */
   language: string;
   /** Source is the cell's text. */
@@ -187,11 +229,13 @@ export interface ExecutionRunResult {
 
 /** ExecutionCancelParams cancels an execution. */
 export interface ExecutionCancelParams {
+  /** ExecutionID is the execution to cancel (from execution/run). */
   executionId: string;
 }
 
 /** StdinReplyParams answers a pending input(). */
 export interface StdinReplyParams {
+  /** ExecutionID is the execution whose input() waits. */
   executionId: string;
   /** Value is the text the user typed. */
   value: string;
@@ -221,6 +265,7 @@ export interface ToolInvokeResult {
 
 /** ToolImage is one picture of a tool result. */
 export interface ToolImage {
+  /** MIMEType is the image's MIME type (image/png, image/jpeg, …). */
   mimeType: string;
   /** Data is the encoded image (base64 in JSON). */
   data: string | null;
@@ -228,11 +273,15 @@ export interface ToolImage {
 
 /** ExecutionOutputParams carries one output op. */
 export interface ExecutionOutputParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
+  /** ExecutionID is the execution the output belongs to. */
   executionId: string;
+  /** CellID is the nbformat id of the cell that runs. */
   cellId: string;
   /** Seq is gap-free per execution; a gap means a lost notification. */
   seq: number;
+  /** Op is the change to the cell's outputs. */
   op: OutputOp;
 }
 
@@ -244,7 +293,7 @@ export interface OutputOp {
    * Kind is append (a new output), appendText (stream text added to output Index),
    * replace (update_display_data replaced output Index) or clear (clear_output).
    */
-  kind: string;
+  kind: OutputOpKind;
   /** Index is the output index appendText and replace apply to. */
   index: number;
   /** Output is the nbformat output of append and replace, MIME bundles untouched. */
@@ -257,21 +306,25 @@ export interface OutputOp {
 
 /** ExecutionStateParams reports an execution's state. */
 export interface ExecutionStateParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
+  /** ExecutionID is the execution whose state changed. */
   executionId: string;
+  /** CellID is the nbformat id of the cell that runs. */
   cellId: string;
   /** Origin is "human" or "agent". */
-  origin: string;
+  origin: Origin;
   /** Status is queued | running | ok | error | aborted | cancelled | timeout | dead. */
-  status: string;
+  status: ExecStatus;
   /** ExecutionCount is the kernel's execution count once known. */
   executionCount: number | null;
   /** StartedAt is when the kernel started running it (RFC 3339), empty while queued. */
   startedAt?: string;
   /** EndedAt is when it finished (RFC 3339), empty until then. */
   endedAt?: string;
-  /** Ename and Evalue name the error of status error. */
+  /** Ename is the exception class of status error. */
   ename?: string;
+  /** Evalue is the exception message of status error. */
   evalue?: string;
   /** Seq continues the execution's seq counter. */
   seq: number;
@@ -279,13 +332,15 @@ export interface ExecutionStateParams {
 
 /** KernelStatusChangedParams reports a kernel status. */
 export interface KernelStatusChangedParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
   /** Status is starting | idle | busy | dead | restarting. */
-  status: string;
+  status: KernelStatus;
 }
 
 /** SyncStatusParams reports kernel/notebook drift. */
 export interface SyncStatusParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
   /** SyncNeeded is true when the kernel state no longer matches the notebook. */
   syncNeeded: boolean;
@@ -297,8 +352,11 @@ export interface SyncStatusParams {
 
 /** StdinRequestParams asks for input(). */
 export interface StdinRequestParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
+  /** ExecutionID is the execution that called input(). */
   executionId: string;
+  /** CellID is the nbformat id of the cell that runs. */
   cellId: string;
   /** Prompt is input()'s prompt. */
   prompt: string;
@@ -308,16 +366,19 @@ export interface StdinRequestParams {
 
 /** StdinRequestResult answers stdin/request. */
 export interface StdinRequestResult {
+  /** Value is the text the user typed. */
   value: string;
 }
 
 /** EditorSnapshotParams names the notebook whose buffer is wanted. */
 export interface EditorSnapshotParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
 }
 
 /** EditorApplyEditParams applies edits to a buffer. */
 export interface EditorApplyEditParams {
+  /** NotebookPath is the notebook's absolute path. */
   notebookPath: string;
   /**
    * ExpectedVersion is the buffer version the edits were computed against;
@@ -335,7 +396,7 @@ export interface EditorApplyEditParams {
  */
 export interface EditOp {
   /** Op is insert | delete | replaceSource | move | setMetadata | changeType | clearOutputs. */
-  op: string;
+  op: EditOpKind;
   /** Index is the first cell the op touches (for insert: the position the new cells take). */
   index: number;
   /** Count is the number of cells the op touches (delete, move, clearOutputs; 1 for single-cell ops, the number of new cells for insert). */
@@ -355,7 +416,7 @@ export interface EditCell {
   /** ID is the nbformat cell id the new cell must carry (in its metadata, for VS Code). */
   id?: string;
   /** Kind is "code", "markdown" or "raw". */
-  kind: string;
+  kind: CellKind;
   /** Language is the cell's language id. */
   language: string;
   /** Source is the cell's text. */
@@ -376,6 +437,7 @@ export interface EditorApplyEditResult {
 
 /** StaleViewData is the data of CodeStaleView. */
 export interface StaleViewData {
+  /** NotebookPath is the notebook the request named. */
   notebookPath: string;
   /** Index is the index the caller used, if any. */
   index: number | null;
@@ -397,7 +459,7 @@ export interface OutlineEntry {
   /** ID is the nbformat cell id. */
   id: string;
   /** Type is "code", "markdown" or "raw". */
-  type: string;
+  type: CellKind;
   /** Language is the cell's language (the notebook language for code cells). */
   language: string;
   /** Title is the markdown heading text, or else the first non-blank source line (truncated). */
@@ -428,6 +490,7 @@ export interface OutputSummary {
 
 /** KernelDeadData is the data of CodeKernelDead. */
 export interface KernelDeadData {
+  /** NotebookPath is the notebook whose kernel died. */
   notebookPath: string;
   /** ExitStatus describes how the kernel process ended ("exit status 1", "signal: killed"). */
   exitStatus: string;
@@ -436,13 +499,14 @@ export interface KernelDeadData {
 /** NotFoundData is the data of CodeNotFound. */
 export interface NotFoundData {
   /** Kind is notebook | kernel | execution | cell | tool | environment | kernelspec. */
-  kind: string;
+  kind: NotFoundKind;
   /** Name is what was looked for. */
   name: string;
 }
 
 /** EditRefusedData is the data of CodeEditRefused. */
 export interface EditRefusedData {
+  /** NotebookPath is the notebook the edit was for. */
   notebookPath: string;
   /** Reason says why, for the agent. */
   reason: string;
@@ -454,7 +518,9 @@ export interface EditRefusedData {
 
 /** PathOutsideWorkspaceData is the data of CodePathOutsideWorkspace. */
 export interface PathOutsideWorkspaceData {
+  /** Path is the notebook path as the request named it. */
   path: string;
+  /** WorkspaceFolders are the folders notebooks must be inside. */
   workspaceFolders: string[] | null;
 }
 
@@ -468,6 +534,7 @@ export interface ProtocolMismatchData {
 
 /** KernelStartFailedData is the data of CodeKernelStartFailed. */
 export interface KernelStartFailedData {
+  /** NotebookPath is the notebook whose kernel did not start. */
   notebookPath: string;
   /** Python is the interpreter that was tried, if any. */
   python?: string;
@@ -611,12 +678,20 @@ export const ErrorCodes = {
 
 /** The type of error.data for each error code name. */
 export interface ErrorData {
+  /** error.data of ErrorCodes.StaleView. */
   StaleView: StaleViewData;
+  /** error.data of ErrorCodes.KernelDead. */
   KernelDead: KernelDeadData;
+  /** error.data of ErrorCodes.NotFound. */
   NotFound: NotFoundData;
+  /** error.data of ErrorCodes.EditRefused. */
   EditRefused: EditRefusedData;
+  /** error.data of ErrorCodes.PathOutsideWorkspace. */
   PathOutsideWorkspace: PathOutsideWorkspaceData;
+  /** error.data of ErrorCodes.ProtocolMismatch. */
   ProtocolMismatch: ProtocolMismatchData;
+  /** error.data of ErrorCodes.KernelStartFailed. */
   KernelStartFailed: KernelStartFailedData;
+  /** error.data of ErrorCodes.NotInitialized. */
   NotInitialized: null;
 }

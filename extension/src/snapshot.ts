@@ -3,23 +3,33 @@
 // in notebooks.ts; keeping this pure lets unit tests cover the id/metadata
 // rules of VS Code's ipynb serializer without an editor.
 
-import type { Snapshot, SnapshotCell } from './wire';
+import { CellKind, EnvKind, EnvKindValues, Snapshot, SnapshotCell } from './protocol.gen';
 
 /** The parts of a vscode.NotebookCell the snapshot needs. */
 export interface CellLike {
   /** 1 = markup, 2 = code (vscode.NotebookCellKind values). */
   kind: number;
+  /** The cell document's language id. */
   languageId: string;
+  /** The cell's text. */
   text: string;
+  /** The cell metadata (the ipynb serializer's layout). */
   metadata: Record<string, unknown> | undefined;
+  /** The execution order VS Code shows. */
   executionOrder?: number;
 }
 
+/** The parts of a vscode.NotebookDocument the snapshot needs. */
 export interface NotebookLike {
+  /** The document URI. */
   uri: string;
+  /** The file system path. */
   path: string;
+  /** The document version. */
   version: number;
+  /** The document metadata. */
   metadata: Record<string, unknown> | undefined;
+  /** The cells in order. */
   cells: CellLike[];
 }
 
@@ -37,6 +47,7 @@ export function cellIdOf(metadata: Record<string, unknown> | undefined): string 
   return typeof id === 'string' ? id : '';
 }
 
+/** The nbformat cell metadata inside VS Code's cell metadata (either layout). */
 export function nbCellMetadataOf(metadata: Record<string, unknown> | undefined): Record<string, unknown> {
   return asRecord(metadata?.metadata) ?? asRecord(asRecord(metadata?.custom)?.metadata) ?? {};
 }
@@ -46,12 +57,14 @@ export function nbNotebookMetadataOf(metadata: Record<string, unknown> | undefin
   return asRecord(metadata?.metadata) ?? asRecord(asRecord(metadata?.custom)?.metadata) ?? {};
 }
 
-export function cellKindOf(cell: Pick<CellLike, 'kind' | 'languageId'>): SnapshotCell['kind'] {
+/** The nbformat kind of a VS Code cell. */
+export function cellKindOf(cell: Pick<CellLike, 'kind' | 'languageId'>): CellKind {
   if (cell.kind === 1) return 'markdown';
   // The ipynb serializer opens raw cells as code cells in the 'raw' language.
   return cell.languageId === 'raw' ? 'raw' : 'code';
 }
 
+/** One cell as the protocol's SnapshotCell. */
 export function snapshotCell(cell: CellLike): SnapshotCell {
   const kind = cellKindOf(cell);
   const metadata = nbCellMetadataOf(cell.metadata);
@@ -73,6 +86,7 @@ export function snapshotCell(cell: CellLike): SnapshotCell {
   };
 }
 
+/** A notebook as the protocol's Snapshot. */
 export function buildSnapshot(nb: NotebookLike): Snapshot {
   return {
     uri: nb.uri,
@@ -86,18 +100,23 @@ export function buildSnapshot(nb: NotebookLike): Snapshot {
 /** Metadata key (nbformat notebook metadata) holding the chosen environment. */
 export const EnvironmentMetadataKey = 'mcp-jupyter';
 
+/** The environment saved in a notebook's metadata. */
 export interface SavedEnvironment {
-  type: string;
+  /** venv, conda or system. */
+  type: EnvKind;
+  /** The environment prefix or interpreter. */
   path: string;
+  /** A short name for the status bar. */
   name: string;
 }
 
+/** The environment saved in a notebook's metadata, if any. */
 export function savedEnvironmentOf(notebookMetadata: Record<string, unknown> | undefined): SavedEnvironment | undefined {
   const ours = asRecord(nbNotebookMetadataOf(notebookMetadata)[EnvironmentMetadataKey]);
   const env = asRecord(ours?.environment);
   if (!env || typeof env.path !== 'string' || env.path === '') return undefined;
   return {
-    type: typeof env.type === 'string' ? env.type : 'unknown',
+    type: EnvKindValues.find((k) => k === env.type) ?? 'venv',
     path: env.path,
     name: typeof env.name === 'string' ? env.name : env.path,
   };

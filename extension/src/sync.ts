@@ -5,18 +5,20 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureSnapshot, findNotebook, normalizePath } from './notebooks';
 import type { SidecarClient } from './sidecar/client';
-import { Methods, SyncStatusParams, ToolInvokeResult } from './wire';
+import { SyncStatusNotification, SyncStatusParams, ToolInvokeRequest } from './protocol.gen';
 
+/** Shows "Sync Required" when the sidecar reports drift, and runs the sync the person asks for. */
 export class SyncNotifier {
   /** Notebooks whose divergence was already shown; cleared when they are in sync again. */
   private readonly shown = new Set<string>();
+  /** The last status shown or checked (for tests). */
   lastStatus: SyncStatusParams | undefined;
 
   constructor(
     private readonly sidecar: SidecarClient,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    sidecar.onNotification(Methods.syncStatus, (p) => this.onStatus(p as SyncStatusParams));
+    sidecar.onNotification(SyncStatusNotification, (p) => this.onStatus(p));
   }
 
   private onStatus(p: SyncStatusParams): void {
@@ -47,7 +49,7 @@ export class SyncNotifier {
   async check(notebookPath: string): Promise<SyncStatusParams | undefined> {
     const doc = findNotebook(notebookPath);
     try {
-      const res = await this.sidecar.request<ToolInvokeResult>(Methods.toolInvoke, {
+      const res = await this.sidecar.request(ToolInvokeRequest, {
         name: 'detect_sync_needed',
         arguments: { notebook_path: notebookPath },
         snapshot: doc ? captureSnapshot(doc) : undefined,
@@ -71,13 +73,14 @@ export class SyncNotifier {
     }
   }
 
+  /** Re-runs the notebook's cells into the kernel (sync_state_from_disk), with progress. */
   async sync(notebookPath: string): Promise<void> {
     const doc = findNotebook(notebookPath);
     try {
       const res = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Syncing kernel state of ${path.basename(notebookPath)}…` },
         () =>
-          this.sidecar.request<ToolInvokeResult>(Methods.toolInvoke, {
+          this.sidecar.request(ToolInvokeRequest, {
             name: 'sync_state_from_disk',
             arguments: { notebook_path: notebookPath },
             snapshot: doc ? captureSnapshot(doc) : undefined,

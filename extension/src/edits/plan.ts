@@ -5,7 +5,7 @@
 // undo step in VS Code. A batch that only sets metadata keeps the cells (and
 // their identity) and becomes updateCellMetadata calls.
 
-import type { EditCell, EditOp } from '../wire';
+import type { EditCell, EditOp } from '../protocol.gen';
 
 /** A cell of the planned result: an original cell (maybe changed) or a new one. */
 export type CellSource =
@@ -20,11 +20,13 @@ export type CellSource =
     }
   | { fresh: EditCell };
 
+/** What applying a batch of EditOps does to the document: nothing, one replaceCells of a range, or metadata updates. */
 export type Plan =
   | { type: 'none' }
   | { type: 'replaceCells'; start: number; end: number; cells: CellSource[] }
   | { type: 'metadata'; updates: { index: number; metadata: Record<string, unknown> }[] };
 
+/** An edit that cannot be applied as asked; its message says why, for the agent. */
 export class EditRefusedError extends Error {
   constructor(message: string) {
     super(message);
@@ -57,6 +59,7 @@ function isUnchanged(c: CellSource, original: number): boolean {
   );
 }
 
+/** Plans a batch of EditOps against a document of count cells; throws EditRefusedError when it is invalid. */
 export function planEdits(ops: EditOp[] | null | undefined, count: number): Plan {
   if (!Array.isArray(ops) || ops.length === 0) throw new EditRefusedError('no edits given');
   let cells: CellSource[] = Array.from({ length: count }, (_, i) => ({ existing: i }));
@@ -196,6 +199,7 @@ export function planEdits(ops: EditOp[] | null | undefined, count: number): Plan
 export class KeyedQueue {
   private tails = new Map<string, Promise<unknown>>();
 
+  /** Runs job after every earlier job of key has settled. */
   run<T>(key: string, job: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(key) ?? Promise.resolve();
     const next = prev.then(job, job);

@@ -8,8 +8,9 @@ import type { KernelController } from '../kernel/controller';
 import { NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
 import { SavedEnvironment, savedEnvironmentOf, withSavedEnvironment } from '../snapshot';
-import { EnvironmentInfo, Methods } from '../wire';
+import { EnvListRequest, KernelStopRequest } from '../protocol.gen';
 
+/** The status-bar environment picker (see the file comment). */
 export class EnvironmentPicker implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
@@ -32,6 +33,7 @@ export class EnvironmentPicker implements vscode.Disposable {
     this.update();
   }
 
+  /** Shows the active notebook's environment in the status bar. */
   update(): void {
     const doc = vscode.window.activeNotebookEditor?.notebook;
     if (!doc || doc.notebookType !== NotebookType) {
@@ -48,6 +50,7 @@ export class EnvironmentPicker implements vscode.Disposable {
     this.item.show();
   }
 
+  /** Lets the person choose the notebook's environment and saves it. */
   async pick(doc = vscode.window.activeNotebookEditor?.notebook): Promise<SavedEnvironment | undefined> {
     if (!vscode.workspace.isTrusted) {
       // Listing environments runs their Python to probe them: not for an untrusted folder's own venvs.
@@ -61,7 +64,7 @@ export class EnvironmentPicker implements vscode.Disposable {
     type Item = vscode.QuickPickItem & { env?: SavedEnvironment; browse?: boolean };
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const items = this.sidecar
-      .request<{ environments: EnvironmentInfo[] | null }>(Methods.envList, { workspaceFolders: folders })
+      .request(EnvListRequest, { workspaceFolders: folders })
       .then((res) => {
         const envs = res.environments ?? [];
         const picks: Item[] = envs.map((e) => ({
@@ -105,12 +108,13 @@ export class EnvironmentPicker implements vscode.Disposable {
     await vscode.workspace.applyEdit(edit);
     if (previous?.path !== env.path) {
       // The running kernel belongs to the old environment: stop it, the next run starts one in the new.
-      await this.sidecar.request(Methods.kernelStop, { notebookPath: doc.uri.fsPath }).catch(() => undefined);
+      await this.sidecar.request(KernelStopRequest, { notebookPath: doc.uri.fsPath }).catch(() => undefined);
       this.kernels.forgetKernel(doc.uri.fsPath);
     }
     this.update();
   }
 
+  /** Removes the status bar item and the listeners. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

@@ -5,25 +5,40 @@
 import * as vscode from 'vscode';
 import { captureSnapshot, findNotebook, normalizePath, NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
+import { kernelStartFailure, notFound } from '../sidecar/errors';
 import { savedEnvironmentOf } from '../snapshot';
 import { cellIdOf } from '../snapshot';
+import type { NbOutput } from '../nbformat';
 import {
+  ExecStatus,
+  ExecutionCancelRequest,
+  ExecutionOutputNotification,
   ExecutionOutputParams,
+  ExecutionRunRequest,
+  ExecutionStateNotification,
   ExecutionStateParams,
-  Methods,
-  NbOutput,
+  KernelInfo,
+  KernelInterruptRequest,
+  KernelStartParams,
+  KernelStartRequest,
+  KernelStatusChangedNotification,
+  Origin,
   StdinRequestParams,
-} from '../wire';
+  StdinRequestRequest,
+  StdinRequestResult,
+} from '../protocol.gen';
 import { mapOutput, OutputList } from './outputs';
 
+/** The NotebookController id. */
 export const ControllerId = 'mcp-jupyter-kernel';
+/** The NotebookController label in the kernel picker. */
 export const ControllerLabel = 'MCP Agent Kernel';
 
 interface Run {
   id: string;
   notebookPath: string;
   cell: vscode.NotebookCell;
-  origin: string;
+  origin: Origin;
   exec: vscode.NotebookCellExecution | undefined;
   outputs: OutputList;
   rendered: vscode.NotebookCellOutput[];
@@ -38,11 +53,11 @@ interface Pending {
   at: number;
 }
 
-const terminal = new Set(['ok', 'error', 'aborted', 'cancelled', 'timeout', 'dead']);
+const terminal = new Set<ExecStatus>(['ok', 'error', 'aborted', 'cancelled', 'timeout', 'dead']);
 
-function toMs(v: string | number | null | undefined): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v) {
+/** An RFC 3339 time as epoch milliseconds; undefined when empty or unparsable. */
+function toMs(v: string | undefined): number | undefined {
+  if (v) {
     const t = Date.parse(v);
     return Number.isNaN(t) ? undefined : t;
   }
@@ -54,6 +69,14 @@ function quiet(p: Thenable<void>): void {
   p.then(undefined, () => undefined);
 }
 
+/** Runs a command line in a new terminal, shown, so the person sees exactly what runs and its output. */
+function runInTerminal(name: string, command: string): void {
+  const term = vscode.window.createTerminal({ name });
+  term.show();
+  term.sendText(command);
+}
+
+/** One nbformat output as a VS Code cell output. */
 export function toCellOutput(out: NbOutput): vscode.NotebookCellOutput {
   const mapped = mapOutput(out);
   return new vscode.NotebookCellOutput(
@@ -62,24 +85,24 @@ export function toCellOutput(out: NbOutput): vscode.NotebookCellOutput {
   );
 }
 
-export interface EnvironmentChoice {
-  kind: string;
-  path: string;
-}
+/** A Python environment to start a kernel in (the protocol's EnvironmentRef). */
+export type EnvironmentChoice = NonNullable<KernelStartParams['environment']>;
 
 /** Why a cell does not run in Restricted Mode. */
 export const RestrictedModeMessage =
   'This folder is in Restricted Mode: MCP Jupyter runs no kernel until you trust it (reading tools still work).';
 
+/** The "MCP Agent Kernel" notebook controller (see the file comment). */
 export class KernelController implements vscode.Disposable {
+  /** The VS Code notebook controller. */
   readonly controller: vscode.NotebookController;
   private readonly runs = new Map<string, Run>();
   private readonly pending = new Map<string, Pending>();
-  private readonly kernels = new Map<string, Promise<unknown>>();
+  private readonly kernels = new Map<string, Promise<KernelInfo>>();
   /** Runs waiting for their cell's current execution to end (one execution per cell at a time). */
   private readonly waitingForCell = new Map<vscode.NotebookCell, Run[]>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly statusByCell = new WeakMap<vscode.NotebookCell, string>();
+  private readonly statusByCell = new WeakMap<vscode.NotebookCell, ExecStatus>();
   private readonly used = new Set<string>();
   /** Time of the last Run Cell click and of the first output after it (for the benchmark). */
   lastRunTiming: { clickedAt: number; firstOutputAt?: number } | undefined;
@@ -97,14 +120,13 @@ export class KernelController implements vscode.Disposable {
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
     this.disposables.push(this.controller);
 
-    sidecar.onNotification(Methods.executionOutput, (p) => this.onOutput(p as ExecutionOutputParams));
-    sidecar.onNotification(Methods.executionState, (p) => this.onState(p as ExecutionStateParams));
-    sidecar.onNotification(Methods.kernelStatusChanged, (p) => {
-      const { notebookPath, status } = p as { notebookPath: string; status: string };
+    sidecar.onNotification(ExecutionOutputNotification, (p) => this.onOutput(p));
+    sidecar.onNotification(ExecutionStateNotification, (p) => this.onState(p));
+    sidecar.onNotification(KernelStatusChangedNotification, ({ notebookPath, status }) => {
       this.log.info(`kernel ${status}: ${notebookPath}`);
       if (status === 'dead') this.kernels.delete(normalizePath(notebookPath));
     });
-    sidecar.onRequest(Methods.stdinRequest, (p) => this.onStdin(p as StdinRequestParams));
+    sidecar.onRequest(StdinRequestRequest, (p) => this.onStdin(p));
     this.disposables.push(
       sidecar.onDidExit((info) => {
         // The kernels were children of that sidecar: their runs are lost and
@@ -118,16 +140,16 @@ export class KernelController implements vscode.Disposable {
   }
 
   /** Starts (or reuses) the notebook's kernel with its saved environment. */
-  ensureKernel(doc: vscode.NotebookDocument, force = false): Promise<unknown> {
+  ensureKernel(doc: vscode.NotebookDocument, force = false): Promise<KernelInfo> {
     const key = normalizePath(doc.uri.fsPath);
     let p = force ? undefined : this.kernels.get(key);
     if (!p) {
       const saved = savedEnvironmentOf(doc.metadata as Record<string, unknown>);
       const env = saved ? { kind: saved.type, path: saved.path } : this.defaultEnvironment();
-      const params: Record<string, unknown> = { notebookPath: doc.uri.fsPath };
+      const params: KernelStartParams = { notebookPath: doc.uri.fsPath };
       if (env) params.environment = env;
       this.log.info(`starting kernel for ${doc.uri.fsPath}${env ? ` in ${env.path}` : ''}`);
-      p = this.sidecar.request(Methods.kernelStart, params);
+      p = this.sidecar.request(KernelStartRequest, params);
       this.kernels.set(key, p);
       p.catch(() => {
         if (this.kernels.get(key) === p) this.kernels.delete(key);
@@ -184,9 +206,13 @@ export class KernelController implements vscode.Disposable {
       await this.ensureKernel(notebook);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      void vscode.window.showErrorMessage(`MCP Agent Kernel could not start a kernel: ${msg}`, 'Select Environment').then(
-        (pick) => pick && vscode.commands.executeCommand('mcp-jupyter.selectEnvironment'),
-      );
+      // A missing ipykernel: offer the exact command the sidecar names, in a terminal the person sees.
+      const install = kernelStartFailure(err)?.installCommand;
+      const actions = install ? ['Install ipykernel', 'Select Environment'] : ['Select Environment'];
+      void vscode.window.showErrorMessage(`MCP Agent Kernel could not start a kernel: ${msg}`, ...actions).then((pick) => {
+        if (pick === 'Select Environment') void vscode.commands.executeCommand('mcp-jupyter.selectEnvironment');
+        if (pick === 'Install ipykernel' && install) runInTerminal('Install ipykernel', install);
+      });
       for (const run of runs) this.failRun(run, `Could not start the kernel: ${msg}`);
       return;
     }
@@ -197,7 +223,7 @@ export class KernelController implements vscode.Disposable {
     for (const run of runs) {
       const cellId = cellIdOf(run.cell.metadata as Record<string, unknown>);
       try {
-        const res = await this.sidecar.request<{ executionId: string }>(Methods.executionRun, {
+        const res = await this.sidecar.request(ExecutionRunRequest, {
           notebookPath: run.notebookPath,
           cellId,
           code: run.cell.document.getText(),
@@ -207,7 +233,7 @@ export class KernelController implements vscode.Disposable {
         run.id = res.executionId;
         this.runs.set(run.id, run);
         run.exec!.token.onCancellationRequested(() => {
-          if (!run.ended) void this.sidecar.request(Methods.executionCancel, { executionId: run.id }).catch(() => undefined);
+          if (!run.ended) void this.sidecar.request(ExecutionCancelRequest, { executionId: run.id }).catch(() => undefined);
         });
         this.flushPending(run);
       } catch (err) {
@@ -219,8 +245,12 @@ export class KernelController implements vscode.Disposable {
   private async interrupt(notebook: vscode.NotebookDocument): Promise<void> {
     this.log.info(`interrupt requested: ${notebook.uri.fsPath}`);
     try {
-      await this.sidecar.request(Methods.kernelInterrupt, { notebookPath: notebook.uri.fsPath });
+      await this.sidecar.request(KernelInterruptRequest, { notebookPath: notebook.uri.fsPath });
     } catch (err) {
+      if (notFound(err)?.kind === 'kernel') {
+        void vscode.window.showInformationMessage(`No kernel is running for ${notebook.uri.fsPath}: nothing to interrupt.`);
+        return;
+      }
       void vscode.window.showErrorMessage(`Interrupt failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -288,7 +318,7 @@ export class KernelController implements vscode.Disposable {
       id: p.executionId,
       notebookPath: p.notebookPath,
       cell,
-      origin: p.origin ?? 'agent',
+      origin: p.origin,
       exec: undefined,
       outputs: new OutputList(),
       rendered: [],
@@ -353,7 +383,7 @@ export class KernelController implements vscode.Disposable {
       this.lastRunTiming.firstOutputAt = Date.now();
     }
     const exec = run.exec;
-    const change = run.outputs.apply({ ...p.op, seq: p.seq ?? p.op.seq });
+    const change = run.outputs.apply({ ...p.op, seq: p.seq });
     if (!exec) return;
     this.ensureStarted(run);
     switch (change.type) {
@@ -416,7 +446,7 @@ export class KernelController implements vscode.Disposable {
     }
   }
 
-  private async onStdin(p: StdinRequestParams): Promise<{ value: string }> {
+  private async onStdin(p: StdinRequestParams): Promise<StdinRequestResult> {
     const run = this.runs.get(p.executionId);
     if (!run || run.origin !== 'human') {
       // The agent answers its own runs' input() with submit_input.
@@ -433,7 +463,7 @@ export class KernelController implements vscode.Disposable {
   }
 
   /** The last execution status the sidecar reported for a cell's run (queued, running, ok, …). */
-  runStatus(cell: vscode.NotebookCell): string | undefined {
+  runStatus(cell: vscode.NotebookCell): ExecStatus | undefined {
     return this.statusByCell.get(cell);
   }
 
@@ -445,6 +475,7 @@ export class KernelController implements vscode.Disposable {
     return this.runs.size;
   }
 
+  /** Disposes the controller and the listeners. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

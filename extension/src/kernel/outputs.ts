@@ -2,15 +2,23 @@
 // cell output. No vscode import: the controller wraps these items in
 // NotebookCellOutputItem, and unit tests run this module under plain Node.
 
-import type { NbOutput, OutputOp } from '../wire';
+import { isNbOutput, NbOutput } from '../nbformat';
+import type { OutputOp } from '../protocol.gen';
 
+/** VS Code's MIME type for stdout stream items. */
 export const StdoutMime = 'application/vnd.code.notebook.stdout';
+/** VS Code's MIME type for stderr stream items. */
 export const StderrMime = 'application/vnd.code.notebook.stderr';
+/** VS Code's MIME type for error items (the built-in error renderer). */
 export const ErrorMime = 'application/vnd.code.notebook.error';
+/** Plotly's MIME type, ranked first so its renderer wins over the fallbacks. */
 export const PlotlyMime = 'application/vnd.plotly.v1+json';
 
+/** One item of a VS Code cell output, before it is wrapped in NotebookCellOutputItem. */
 export interface MimeItem {
+  /** The item's MIME type. */
   mime: string;
+  /** The item's bytes. */
   data: Uint8Array;
 }
 
@@ -20,14 +28,21 @@ export interface MimeItem {
  * to the .ipynb as the nbformat outputs they came from.
  */
 export interface OutputMetadata {
+  /** The nbformat output_type (update_display_data is stored as display_data). */
   outputType: string;
+  /** execute_result's execution_count. */
   executionCount?: number | null;
+  /** The output's nbformat metadata. */
   metadata?: Record<string, unknown>;
+  /** The output's transient data (display_id). */
   transient?: Record<string, unknown>;
 }
 
+/** One nbformat output as VS Code cell output parts. */
 export interface MappedOutput {
+  /** The MIME items, richest first. */
   items: MimeItem[];
+  /** The metadata VS Code's ipynb serializer reads back. */
   metadata: OutputMetadata;
 }
 
@@ -77,6 +92,7 @@ function mimeRank(mime: string): number {
   return mime.startsWith('application/vnd.') ? 1.5 : mimeOrder.length - 1.5;
 }
 
+/** The bytes of one MIME value of a bundle (base64 decoded for binary types, JSON encoded for JSON types). */
 export function encodeMimeValue(mime: string, value: unknown): Uint8Array {
   if (isBase64Mime(mime) && (typeof value === 'string' || Array.isArray(value))) {
     return Uint8Array.from(Buffer.from(joinText(value).replace(/\s+/g, ''), 'base64'));
@@ -140,23 +156,32 @@ export type OutputChange =
   | { type: 'none'; reason: string };
 
 /**
+ * An output op as OutputList applies it: the protocol's OutputOp, where only
+ * kind is required (ops the extension makes itself carry no seq).
+ */
+export type OutputOpInput = Pick<OutputOp, 'kind'> & Partial<OutputOp>;
+
+/**
  * The nbformat outputs of one execution, kept so that appendText and replace
  * ops (which name an output by index) can be re-rendered whole.
  */
 export class OutputList {
+  /** The outputs so far, in order. */
   readonly outputs: NbOutput[] = [];
   private lastSeq = -1;
 
-  apply(op: OutputOp): OutputChange {
+  /** Applies one op and says what the cell must do to show it. */
+  apply(op: OutputOpInput): OutputChange {
     // Notifications arrive in order on one stream; a repeated seq (e.g. a
     // replay after a reconnect) must not duplicate an output.
     if (typeof op.seq === 'number') {
       if (op.seq <= this.lastSeq) return { type: 'none', reason: `seq ${op.seq} already applied` };
       this.lastSeq = op.seq;
     }
+    const kind: string = op.kind;
     switch (op.kind) {
       case 'append': {
-        if (!op.output) return { type: 'none', reason: 'append without output' };
+        if (!isNbOutput(op.output)) return { type: 'none', reason: 'append without an nbformat output' };
         const index = typeof op.index === 'number' && op.index === this.outputs.length ? op.index : this.outputs.length;
         this.outputs.push(cloneOutput(op.output));
         return { type: 'append', index };
@@ -174,7 +199,7 @@ export class OutputList {
       }
       case 'replace': {
         const index = op.index ?? -1;
-        if (!op.output || index < 0 || index >= this.outputs.length) {
+        if (!isNbOutput(op.output) || index < 0 || index >= this.outputs.length) {
           return { type: 'none', reason: `replace of missing output ${index}` };
         }
         this.outputs[index] = cloneOutput(op.output);
@@ -184,7 +209,7 @@ export class OutputList {
         this.outputs.length = 0;
         return { type: 'clear' };
       default:
-        return { type: 'none', reason: `unknown op kind ${(op as { kind: string }).kind}` };
+        return { type: 'none', reason: `unknown op kind ${kind}` };
     }
   }
 }

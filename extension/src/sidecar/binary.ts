@@ -5,13 +5,18 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** The sidecar executable's file name on this platform. */
 export const BinaryName = process.platform === 'win32' ? 'mcp-jupyter.exe' : 'mcp-jupyter';
 
+/** The sidecar binary to run, and where it was found. */
 export interface BinaryChoice {
+  /** Absolute path of the binary. */
   path: string;
+  /** $MCP_JUPYTER_SIDECAR, the mcp-jupyter.sidecarPath setting, or the VSIX. */
   source: 'environment' | 'setting' | 'bundled';
 }
 
+/** No usable sidecar binary; the message says where we looked. */
 export class SidecarNotFoundError extends Error {}
 
 /** The VSIX target names whose binaries can run here, best first. */
@@ -21,6 +26,7 @@ export function platformDirs(platform = process.platform, arch = process.arch): 
   return dirs;
 }
 
+/** Finds the sidecar binary ($MCP_JUPYTER_SIDECAR → setting → bundled); throws SidecarNotFoundError. */
 export function findBinary(extensionPath: string, settingPath: string | undefined, env = process.env): BinaryChoice {
   const fromEnv = env.MCP_JUPYTER_SIDECAR;
   if (fromEnv) {

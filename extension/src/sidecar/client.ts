@@ -9,48 +9,70 @@ import {
   createMessageConnection,
   Disposable,
   MessageConnection,
+  NotificationType,
+  RequestType,
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
+import { InitializeParams, InitializeRequest, InitializeResult, ShutdownRequest } from '../protocol.gen';
 
+/** Where the client logs its own events and the sidecar's stderr. */
 export interface Logger {
+  /** Logs progress. */
   info(msg: string): void;
+  /** Logs a problem that was handled. */
   warn(msg: string): void;
+  /** Logs a failure. */
   error(msg: string): void;
   /** Raw sidecar stderr lines. */
   sidecar(line: string): void;
 }
 
+/** How to start the sidecar and how often to restart it after a crash. */
 export interface SidecarOptions {
   /** Resolves the binary (and checks it) on every (re)start. */
   resolveBinary: () => Promise<string>;
-  /** The sidecar's arguments, read at every (re)start. */
+  /** The sidecar's arguments, read at every (re)start (default `serve`). */
   args?: string[] | (() => string[]);
+  /** Working directory of the process. */
   cwd?: string;
+  /** Environment of the process (default: the extension host's). */
   env?: NodeJS.ProcessEnv;
+  /** Where to log. */
   logger: Logger;
-  initializeParams: () => unknown;
+  /** The params of the initialize request, computed at each start. */
+  initializeParams: () => InitializeParams;
   /** Crashes tolerated within restartWindowMs before giving up. */
   maxRestarts?: number;
+  /** The window of maxRestarts (default 60 s). */
   restartWindowMs?: number;
+  /** Delay before a restart after a crash (default 300 ms). */
   restartDelayMs?: number;
 }
 
+/** How the sidecar process ended. */
 export interface ExitInfo {
+  /** Exit code, or null when a signal ended it. */
   code: number | null;
+  /** The signal that ended it, if any. */
   signal: NodeJS.Signals | null;
+  /** True when we stopped it (shutdown, dispose). */
   expected: boolean;
+  /** True when the client restarts it (an unexpected exit within the budget). */
   willRestart: boolean;
 }
 
 type Listener<T> = (v: T) => void;
 
+/** A minimal event emitter (no vscode import, so unit tests run under plain Node). */
 export class Emitter<T> {
   private listeners = new Set<Listener<T>>();
+  /** Subscribes a listener; dispose the result to unsubscribe. */
   event = (l: Listener<T>): Disposable => {
     this.listeners.add(l);
     return { dispose: () => this.listeners.delete(l) };
   };
+  /** Calls every listener with v; a throwing listener does not stop the others. */
   fire(v: T): void {
     for (const l of [...this.listeners]) {
       try {
@@ -69,21 +91,33 @@ export class RestartBudget {
     private readonly max: number,
     private readonly windowMs: number,
   ) {}
+  /** Takes one event from the budget; false when it is spent. */
   take(now = Date.now()): boolean {
     this.times = this.times.filter((t) => now - t < this.windowMs);
     if (this.times.length >= this.max) return false;
     this.times.push(now);
     return true;
   }
+  /** Forgets past events (a manual restart). */
   reset(): void {
     this.times = [];
   }
 }
 
+/** Thrown by requests while the sidecar is not running and cannot be started. */
 export class SidecarNotRunningError extends Error {}
 
 type State = 'stopped' | 'starting' | 'running' | 'failed' | 'disposed';
 
+/** A request handler registration, replayed on each new connection. */
+type Registration = (conn: MessageConnection) => void;
+
+/**
+ * The sidecar process and its connection: starts it on demand, restarts it
+ * within a budget after a crash, and speaks the generated protocol (requests
+ * and handlers take the method objects of protocol.gen.ts, so params and
+ * results are typed).
+ */
 export class SidecarClient {
   private proc: ChildProcess | undefined;
   private conn: MessageConnection | undefined;
@@ -91,9 +125,8 @@ export class SidecarClient {
   private state: State = 'stopped';
   private stopping = false;
   private readonly budget: RestartBudget;
-  private readonly notificationHandlers = new Map<string, (params: unknown) => void>();
-  private readonly requestHandlers = new Map<string, (params: unknown, token: CancellationToken) => unknown>();
-  private readonly startedEmitter = new Emitter<{ pid: number; initialize: unknown }>();
+  private readonly handlers = new Map<string, Registration>();
+  private readonly startedEmitter = new Emitter<{ pid: number; initialize: InitializeResult }>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
   private readonly failedEmitter = new Emitter<string>();
   /** Fired after each successful start and initialize. */
@@ -102,7 +135,8 @@ export class SidecarClient {
   readonly onDidExit = this.exitEmitter.event;
   /** Fired when the restart budget is spent; a person must restart it. */
   readonly onDidFail = this.failedEmitter.event;
-  initializeResult: unknown;
+  /** The sidecar's answer to initialize, once running. */
+  initializeResult: InitializeResult | undefined;
   /** Why the sidecar is in the failed state, for error messages. */
   private lastFailure = '';
 
@@ -110,22 +144,28 @@ export class SidecarClient {
     this.budget = new RestartBudget(opts.maxRestarts ?? 3, opts.restartWindowMs ?? 60_000);
   }
 
+  /** The running sidecar's process id. */
   get pid(): number | undefined {
     return this.state === 'running' ? this.proc?.pid : undefined;
   }
 
+  /** Whether the sidecar is running and initialized. */
   get running(): boolean {
     return this.state === 'running';
   }
 
-  onNotification(method: string, handler: (params: unknown) => void): void {
-    this.notificationHandlers.set(method, handler);
-    this.conn?.onNotification(method, handler);
+  /** Handles a sidecar → extension notification (one handler per method, kept across restarts). */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    const reg: Registration = (conn) => conn.onNotification(type, handler);
+    this.handlers.set(type.method, reg);
+    if (this.conn) reg(this.conn);
   }
 
-  onRequest(method: string, handler: (params: unknown, token: CancellationToken) => unknown): void {
-    this.requestHandlers.set(method, handler);
-    this.conn?.onRequest(method, handler);
+  /** Serves a sidecar → extension request (one handler per method, kept across restarts). */
+  onRequest<P, R>(type: RequestType<P, R, void>, handler: (params: P, token: CancellationToken) => R | Promise<R>): void {
+    const reg: Registration = (conn) => conn.onRequest(type, handler);
+    this.handlers.set(type.method, reg);
+    if (this.conn) reg(this.conn);
   }
 
   /** Starts the sidecar if it is not running (also after a failure: a manual restart). */
@@ -149,7 +189,8 @@ export class SidecarClient {
     await this.start();
   }
 
-  async request<R>(method: string, params: unknown, token?: CancellationToken): Promise<R> {
+  /** Sends a request, starting the sidecar first if needed. */
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
     if (this.state === 'failed') {
       throw new SidecarNotRunningError(
         `the MCP Jupyter sidecar is not running (${this.lastFailure}); fix that, then run "MCP Jupyter: Restart Sidecar"`,
@@ -158,7 +199,7 @@ export class SidecarClient {
     await this.start();
     const conn = this.conn;
     if (!conn) throw new SidecarNotRunningError('the MCP Jupyter sidecar is not running');
-    return token ? conn.sendRequest<R>(method, params, token) : conn.sendRequest<R>(method, params);
+    return token ? conn.sendRequest(type, params, token) : conn.sendRequest(type, params);
   }
 
   private async spawnAndInitialize(): Promise<void> {
@@ -197,8 +238,7 @@ export class SidecarClient {
       proc.once('error', reject);
     });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
-    for (const [m, h] of this.notificationHandlers) conn.onNotification(m, h);
-    for (const [m, h] of this.requestHandlers) conn.onRequest(m, h);
+    for (const reg of this.handlers.values()) reg(conn);
     conn.onError(([err]) => log.warn(`sidecar connection error: ${err.message}`));
     this.conn = conn;
     conn.listen();
@@ -212,10 +252,10 @@ export class SidecarClient {
     exited.catch(() => undefined);
     proc.once('exit', (code, signal) => this.handleExit(proc, conn, code, signal));
 
-    let init: unknown;
+    let init: InitializeResult;
     try {
       await Promise.race([spawned, exited]);
-      init = await Promise.race([conn.sendRequest('initialize', this.opts.initializeParams()), exited]);
+      init = await Promise.race([conn.sendRequest(InitializeRequest, this.opts.initializeParams()), exited]);
     } catch (err) {
       if (this.proc === proc && proc.exitCode === null && proc.signalCode === null) {
         // Alive but unusable (e.g. a protocol mismatch): end it; restarting would fail the same way.
@@ -281,7 +321,7 @@ export class SidecarClient {
       });
       if (conn && this.state === 'running') {
         await Promise.race([
-          conn.sendRequest('shutdown', {}).catch(() => undefined),
+          conn.sendRequest(ShutdownRequest, {}).catch(() => undefined),
           new Promise((r) => setTimeout(r, timeoutMs / 2)),
         ]);
       }
@@ -296,6 +336,7 @@ export class SidecarClient {
     }
   }
 
+  /** Stops the sidecar for good (extension deactivation). */
   async dispose(): Promise<void> {
     await this.stop();
     this.state = 'disposed';

@@ -1,33 +1,28 @@
 // Pure confirmation texts for the language-model tools: what the person sees
 // before an agent runs code or edits the notebook.
 
+import { ReadOnlyTools } from './tools.gen';
+
+/** A tool call's JSON arguments. */
 export type ToolArgs = Record<string, unknown>;
 
+/** What VS Code shows for a tool call: a progress message, and a confirmation unless the tool is read-only. */
 export interface Confirmation {
+  /** Shown while the tool runs. */
   invocationMessage: string;
+  /** Asked before the tool runs; absent for read-only tools. */
   confirm?: { title: string; markdown: string };
 }
 
+/** What the live buffer says about the call's target. */
 export interface ConfirmContext {
+  /** The notebook's file name. */
   notebookName?: string;
   /** Source of the cell the call addresses, from the live buffer. */
   cellSource?: string;
+  /** Index of the cell the call addresses. */
   cellIndex?: number;
 }
-
-/** Tools that neither run code nor change the notebook: no confirmation. */
-export const ReadOnlyTools = new Set([
-  'get_execution_stream',
-  'get_kernel_info',
-  'list_kernels',
-  'list_environments',
-  'get_notebook_outline',
-  'read_cell_smart',
-  'search_notebook',
-  'inspect_variable',
-  'detect_sync_needed',
-  'list_checkpoints',
-]);
 
 function fence(code: string, lang = 'python'): string {
   // A fence longer than any backtick run inside the code keeps it intact.
@@ -47,6 +42,7 @@ function cellName(args: ToolArgs, ctx: ConfirmContext): string {
   return 'a cell';
 }
 
+/** The confirmation of one tool call (read-only tools, from the generated ReadOnlyTools, get none). */
 export function confirmationFor(name: string, args: ToolArgs, ctx: ConfirmContext): Confirmation {
   const nb = ctx.notebookName ?? str(args.notebook_path) ?? 'the notebook';
   const where = `${cellName(args, ctx)} of ${nb}`;

@@ -7,12 +7,10 @@ import * as vscode from 'vscode';
 import { captureSnapshot, findNotebook, NotebookType } from '../notebooks';
 import type { SidecarClient } from '../sidecar/client';
 import { cellIdOf } from '../snapshot';
-import type { ToolImage, ToolInvokeResult } from '../protocol.gen';
-import { Methods } from '../wire';
+import type { ToolImage } from '../protocol.gen';
+import { KernelInterruptRequest, ToolInvokeRequest } from '../protocol.gen';
 import { confirmationFor, ToolArgs } from './confirm';
-
-/** The VS Code tool name of a sidecar tool ("run_cell" → "mcpjupyter_run_cell"). */
-export const ToolPrefix = 'mcpjupyter_';
+import { ToolPrefix } from './tools.gen';
 
 interface DeclaredTool {
   name: string;
@@ -52,6 +50,7 @@ function cellFor(doc: vscode.NotebookDocument, args: ToolArgs): vscode.NotebookC
   return undefined;
 }
 
+/** Registers one vscode.lm tool per tool declared in package.json; each call goes to the sidecar's tool core. */
 export class LanguageModelTools implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Last tool/invoke params sent (for tests and the log). */
@@ -99,21 +98,17 @@ export class LanguageModelTools implements vscode.Disposable {
         if (nbPath && !args.notebook_path) args.notebook_path = nbPath;
         const doc = nbPath ? findNotebook(nbPath) : undefined;
         const snapshot = doc ? captureSnapshot(doc) : undefined;
-        this.lastInvocation = { name, snapshotVersion: snapshot?.version, snapshotCells: snapshot?.cells.length };
+        this.lastInvocation = { name, snapshotVersion: snapshot?.version, snapshotCells: snapshot?.cells?.length };
         const cts = new vscode.CancellationTokenSource();
         const sub = token.onCancellationRequested(() => {
           cts.cancel();
           // Cancelling a tool that runs code stops the code, not just the wait.
           if (nbPath && /^(run_cell|run_cell_async|run_cells|sync_state_from_disk)$/.test(name)) {
-            void this.sidecar.request(Methods.kernelInterrupt, { notebookPath: nbPath }).catch(() => undefined);
+            void this.sidecar.request(KernelInterruptRequest, { notebookPath: nbPath }).catch(() => undefined);
           }
         });
         try {
-          const res = await this.sidecar.request<ToolInvokeResult>(
-            Methods.toolInvoke,
-            { name, arguments: args, snapshot },
-            cts.token,
-          );
+          const res = await this.sidecar.request(ToolInvokeRequest, { name, arguments: args, snapshot }, cts.token);
           const text = res.isError ? `Error: ${res.content}` : res.content;
           return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text), ...imageParts(res.images)]);
         } catch (err) {
@@ -127,6 +122,7 @@ export class LanguageModelTools implements vscode.Disposable {
     };
   }
 
+  /** Unregisters the tools. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { RequestType } from 'vscode-jsonrpc';
+import { EditorSnapshotRequest, ExecutionOutputNotification, ExecutionOutputParams, PROTOCOL_HASH } from '../../src/protocol.gen';
 import { ExitInfo, Logger, RestartBudget, SidecarClient } from '../../src/sidecar/client';
+
+// Test-only methods of the fake sidecar (extension/test/fixtures/fake-sidecar.js).
+const Echo = new RequestType<unknown, unknown, void>('test/echo');
+const Crash = new RequestType<unknown, unknown, void>('test/crash');
+const AskSnapshot = new RequestType<{ notebookPath: string }, unknown, void>('test/askSnapshot');
+const Notify = new RequestType<unknown, null, void>('test/notify');
 
 // Compiled to out/test/unit; the fixture stays in the source tree.
 const fake = path.resolve(__dirname, '..', '..', '..', 'extension', 'test', 'fixtures', 'fake-sidecar.js');
@@ -13,7 +21,7 @@ function client(mode: string, lines: string[] = [], maxRestarts = 2) {
     args: [fake, 'serve'],
     env: { ...process.env, FAKE_MODE: mode, NODE_PATH: path.resolve(__dirname, '..', '..', '..', 'node_modules') },
     logger,
-    initializeParams: () => ({ protocolHash: 'h1' }),
+    initializeParams: () => ({ clientName: 'test', clientVersion: '0', workspaceFolders: [], protocolHash: PROTOCOL_HASH }),
     maxRestarts,
     restartDelayMs: 10,
   });
@@ -42,15 +50,20 @@ describe('SidecarClient', () => {
   it('initializes, answers requests, pipes stderr lines and serves reverse requests', async () => {
     const lines: string[] = [];
     const c = client('ok', lines);
-    c.onRequest('editor/snapshot', (p) => ({ got: p }));
-    const outputs: unknown[] = [];
-    c.onNotification('execution/output', (p) => outputs.push(p));
+    c.onRequest(EditorSnapshotRequest, (p) => ({ uri: 'file://' + p.notebookPath, path: p.notebookPath, version: 3, cells: [] }));
+    const outputs: ExecutionOutputParams[] = [];
+    c.onNotification(ExecutionOutputNotification, (p) => outputs.push(p));
     await c.start();
-    assert.deepEqual(c.initializeResult, { sidecarVersion: 'fake', protocolHash: 'h1', attachSocket: '' });
-    assert.deepEqual(await c.request('test/echo', { a: 1 }), { a: 1 });
-    assert.deepEqual(await c.request('test/askSnapshot', { notebookPath: '/x.ipynb' }), { got: { notebookPath: '/x.ipynb' } });
-    await c.request('test/notify', { seq: 1 });
-    await c.request('test/echo', {}); // notifications are delivered in order before later replies
+    assert.deepEqual(c.initializeResult, { sidecarVersion: 'fake', protocolHash: PROTOCOL_HASH, attachSocket: '' });
+    assert.deepEqual(await c.request(Echo, { a: 1 }), { a: 1 });
+    assert.deepEqual(await c.request(AskSnapshot, { notebookPath: '/x.ipynb' }), {
+      uri: 'file:///x.ipynb',
+      path: '/x.ipynb',
+      version: 3,
+      cells: [],
+    });
+    await c.request(Notify, { seq: 1 });
+    await c.request(Echo, {}); // notifications are delivered in order before later replies
     assert.deepEqual(outputs, [{ seq: 1 }]);
     assert.match(lines.join('\n'), /fake sidecar \d+ up \(ok\)\nsecond line/);
     const exit = nextEvent<ExitInfo>(c.onDidExit);
@@ -64,14 +77,14 @@ describe('SidecarClient', () => {
     const first = c.pid;
     const exit = nextEvent<ExitInfo>(c.onDidExit);
     const restarted = nextEvent<{ pid: number }>(c.onDidStart);
-    await assert.rejects(c.request('test/crash', {}));
+    await assert.rejects(c.request(Crash, {}));
     const info = await exit;
     assert.equal(info.expected, false);
     assert.equal(info.willRestart, true);
     assert.equal(info.code, 7);
     const again = await restarted;
     assert.notEqual(again.pid, first);
-    assert.deepEqual(await c.request('test/echo', 'alive'), 'alive');
+    assert.deepEqual(await c.request(Echo, 'alive'), 'alive');
     await c.dispose();
   });
 
@@ -79,14 +92,14 @@ describe('SidecarClient', () => {
     const c = client('ok', [], 1);
     await c.start();
     const restarted = nextEvent(c.onDidStart);
-    await assert.rejects(c.request('test/crash', {}));
+    await assert.rejects(c.request(Crash, {}));
     await restarted;
     const failed = nextEvent<string>(c.onDidFail);
-    await assert.rejects(c.request('test/crash', {}));
+    await assert.rejects(c.request(Crash, {}));
     assert.match(await failed, /restart budget is spent/);
-    await assert.rejects(c.request('test/echo', {}), /Restart Sidecar/);
+    await assert.rejects(c.request(Echo, {}), /Restart Sidecar/);
     await c.restart();
-    assert.equal(await c.request('test/echo', 'back'), 'back');
+    assert.equal(await c.request(Echo, 'back'), 'back');
     await c.dispose();
   });
 
@@ -96,7 +109,7 @@ describe('SidecarClient', () => {
     await assert.rejects(c.start(), /refused initialize: protocol mismatch/);
     assert.match(await failed, /protocol mismatch/);
     assert.equal(c.pid, undefined);
-    await assert.rejects(c.request('test/echo', {}), /not running \(the sidecar refused initialize: protocol mismatch.*Restart Sidecar/);
+    await assert.rejects(c.request(Echo, {}), /not running \(the sidecar refused initialize: protocol mismatch.*Restart Sidecar/);
     await c.dispose();
   });
 

@@ -86,4 +86,13 @@ describe('OutputList', () => {
     l.apply({ kind: 'appendText', index: 0, text: 'b' });
     assert.equal(first.text, 'a');
   });
+
+  it('refuses an output that is not an nbformat output and an unknown op kind, with the reason', () => {
+    const l = new OutputList();
+    assert.deepEqual(l.apply({ kind: 'append', output: 'not an output' }), { type: 'none', reason: 'append without an nbformat output' });
+    assert.deepEqual(l.apply({ kind: 'append', output: { data: {} } }), { type: 'none', reason: 'append without an nbformat output' });
+    const bogus = JSON.parse('{"kind": "explode"}');
+    assert.deepEqual(l.apply(bogus), { type: 'none', reason: 'unknown op kind explode' });
+    assert.equal(l.outputs.length, 0);
+  });
 });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EditRefusedError, KeyedQueue, planEdits } from '../../src/edits/plan';
-import type { EditOp } from '../../src/wire';
+import type { EditOp } from '../../src/protocol.gen';
 
 const op = (o: Partial<EditOp> & Pick<EditOp, 'op'>): EditOp => ({ index: 0, count: 1, toIndex: 0, ...o }) as EditOp;
 
 describe('planEdits', () => {
   it('inserts new cells at a position as one replaceCells of an empty range', () => {
-    const plan = planEdits([op({ op: 'insert', index: 1, cells: [{ kind: 'code', source: 'z = 3' }] })], 3);
-    assert.deepEqual(plan, { type: 'replaceCells', start: 1, end: 1, cells: [{ fresh: { kind: 'code', source: 'z = 3' } }] });
+    const plan = planEdits([op({ op: 'insert', index: 1, cells: [{ kind: 'code', language: 'python', source: 'z = 3' }] })], 3);
+    assert.deepEqual(plan, { type: 'replaceCells', start: 1, end: 1, cells: [{ fresh: { kind: 'code', language: 'python', source: 'z = 3' } }] });
   });
 
   it('replaces a source as one cell replacement (one undo step)', () => {
@@ -43,14 +43,14 @@ describe('planEdits', () => {
   it('applies ops in order, each against the document the previous one left', () => {
     // insert at 0 shifts the old cell 0 to index 1; the replaceSource then targets it.
     const plan = planEdits(
-      [op({ op: 'insert', index: 0, cells: [{ kind: 'markdown', source: '# h' }] }), op({ op: 'replaceSource', index: 1, source: 'changed' })],
+      [op({ op: 'insert', index: 0, cells: [{ kind: 'markdown', language: 'markdown', source: '# h' }] }), op({ op: 'replaceSource', index: 1, source: 'changed' })],
       2,
     );
     assert.deepEqual(plan, {
       type: 'replaceCells',
       start: 0,
       end: 1,
-      cells: [{ fresh: { kind: 'markdown', source: '# h' } }, { existing: 0, source: 'changed' }],
+      cells: [{ fresh: { kind: 'markdown', language: 'markdown', source: '# h' } }, { existing: 0, source: 'changed' }],
     });
   });
 
@@ -68,19 +68,19 @@ describe('planEdits', () => {
       end: 2,
       cells: [{ existing: 0, clearOutputs: true }, { existing: 1, clearOutputs: true }],
     });
-    assert.deepEqual(planEdits([op({ op: 'changeType', index: 0, cells: [{ kind: 'markdown' }] })], 1), {
+    assert.deepEqual(planEdits([op({ op: 'changeType', index: 0, cells: [{ kind: 'markdown', language: 'markdown', source: '' }] })], 1), {
       type: 'replaceCells',
       start: 0,
       end: 1,
-      cells: [{ existing: 0, kind: 'markdown', language: undefined, clearOutputs: true }],
+      cells: [{ existing: 0, kind: 'markdown', language: 'markdown', clearOutputs: true }],
     });
   });
 
   const refused: [string, EditOp[], number, RegExp][] = [
     ['no edits', [], 2, /no edits/],
-    ['insert past the end', [op({ op: 'insert', index: 3, cells: [{ kind: 'code', source: '' }] })], 2, /out of range 0\.\.2/],
+    ['insert past the end', [op({ op: 'insert', index: 3, cells: [{ kind: 'code', language: 'python', source: '' }] })], 2, /out of range 0\.\.2/],
     ['insert without cells', [op({ op: 'insert', index: 0 })], 2, /without cells/],
-    ['unknown kind', [op({ op: 'insert', index: 0, cells: [{ kind: 'sql' as 'code', source: '' }] })], 2, /unknown cell kind/],
+    ['unknown kind', [op({ op: 'insert', index: 0, cells: [{ kind: 'sql' as 'code', language: 'python', source: '' }] })], 2, /unknown cell kind/],
     ['delete past the end', [op({ op: 'delete', index: 1, count: 2 })], 2, /out of range/],
     ['replace a deleted index', [op({ op: 'delete', index: 1 }), op({ op: 'replaceSource', index: 1, source: 'x' })], 2, /edit 1: .*out of range/],
     ['move target too far', [op({ op: 'move', index: 0, toIndex: 2 })], 2, /move target/],

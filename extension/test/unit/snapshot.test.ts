@@ -20,7 +20,7 @@ describe('buildSnapshot', () => {
     assert.equal(snap.version, 4);
     assert.deepEqual(snap.metadata, { kernelspec: { name: 'python3' } });
     assert.deepEqual(
-      snap.cells.map((c) => [c.id, c.kind, c.language, c.source, c.executionCount]),
+      (snap.cells ?? []).map((c) => [c.id, c.kind, c.language, c.source, c.executionCount]),
       [
         ['md1', 'markdown', 'markdown', '# Title', null],
         ['c1', 'code', 'python', 'x = 1  # unsaved', 5],
@@ -29,8 +29,8 @@ describe('buildSnapshot', () => {
         ['legacy', 'code', 'python', 'old', null],
       ],
     );
-    assert.deepEqual(snap.cells[0].metadata, { tags: ['x'] });
-    assert.deepEqual(snap.cells[4].metadata, { collapsed: true });
+    assert.deepEqual(snap.cells?.[0].metadata, { tags: ['x'] });
+    assert.deepEqual(snap.cells?.[4].metadata, { collapsed: true });
   });
 });
 

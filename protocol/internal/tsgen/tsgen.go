@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -41,11 +42,11 @@ var sourceDirs = []string{"protocol", "notebookmodel"}
 // Generate renders the TypeScript and Go hash files from the protocol package,
 // reading doc comments from the sources under root (the repository root).
 func Generate(root string) (Output, error) {
-	docs, err := readDocs(root)
+	src, err := readSource(root)
 	if err != nil {
 		return Output{}, err
 	}
-	g := &generator{docs: docs, seen: map[reflect.Type]bool{}, names: map[string]reflect.Type{}}
+	g := &generator{docs: src.docs, enums: src.enums, fieldTypes: src.fieldTypes, seen: map[reflect.Type]bool{}, names: map[string]reflect.Type{}}
 	return g.run()
 }
 
@@ -61,9 +62,51 @@ func RepoRoot(dir string) (string, error) {
 	}
 }
 
-// readDocs maps "pkg.Name" and "pkg.Type.Field" to their doc comments.
-func readDocs(root string) (map[string]string, error) {
-	docs := map[string]string{}
+// enum is a Go string type (`type X = string` or `type X string`) and the
+// constants declared with that type, rendered as a TypeScript literal union.
+type enum struct {
+	name   string // "pkg.X"
+	values []string
+}
+
+// source is what the generator reads from the Go files (not visible to reflection).
+type source struct {
+	// docs maps "pkg.Name" and "pkg.Type.Field" to their doc comments.
+	docs map[string]string
+	// enums maps "pkg.X" to the string type X and its constants.
+	enums map[string]*enum
+	// enumOrder lists enums in declaration order.
+	enumOrder []string
+	// fieldTypes maps "pkg.Type.Field" to the named type of the field
+	// ("pkg.X", through * and []), for fields whose type is a named identifier.
+	fieldTypes map[string]string
+}
+
+// fieldTypeName names the identifier at the bottom of a field type (X, *X, []X, []*X).
+func fieldTypeName(e ast.Expr) string {
+	for {
+		switch t := e.(type) {
+		case *ast.StarExpr:
+			e = t.X
+		case *ast.ArrayType:
+			e = t.Elt
+		case *ast.Ident:
+			return t.Name
+		default:
+			return ""
+		}
+	}
+}
+
+// readSource parses the Go files of sourceDirs for doc comments, string enums
+// and the declared types of struct fields.
+func readSource(root string) (*source, error) {
+	src := &source{docs: map[string]string{}, enums: map[string]*enum{}, fieldTypes: map[string]string{}}
+	docs := src.docs
+	type constDecl struct {
+		typ, value string
+	}
+	var consts []constDecl
 	fset := token.NewFileSet()
 	for _, dir := range sourceDirs {
 		entries, err := os.ReadDir(filepath.Join(root, dir))
@@ -93,14 +136,24 @@ func readDocs(root string) (map[string]string, error) {
 							doc = gd.Doc
 						}
 						docs[pkg+"."+s.Name.Name] = doc.Text()
+						if id, ok := s.Type.(*ast.Ident); ok && id.Name == "string" && s.TypeParams == nil {
+							name := pkg + "." + s.Name.Name
+							src.enums[name] = &enum{name: name}
+							src.enumOrder = append(src.enumOrder, name)
+						}
 						if st, ok := s.Type.(*ast.StructType); ok {
 							for _, fld := range st.Fields.List {
 								d := fld.Doc.Text()
 								if d == "" {
 									d = fld.Comment.Text()
 								}
+								tn := fieldTypeName(fld.Type)
 								for _, name := range fld.Names {
-									docs[pkg+"."+s.Name.Name+"."+name.Name] = d
+									key := pkg + "." + s.Name.Name + "." + name.Name
+									docs[key] = d
+									if tn != "" {
+										src.fieldTypes[key] = pkg + "." + tn
+									}
 								}
 							}
 						}
@@ -112,19 +165,43 @@ func readDocs(root string) (map[string]string, error) {
 						for _, name := range s.Names {
 							docs[pkg+"."+name.Name] = d
 						}
+						if id, ok := s.Type.(*ast.Ident); ok && gd.Tok == token.CONST {
+							for _, v := range s.Values {
+								if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+									val, err := strconv.Unquote(lit.Value)
+									if err != nil {
+										return nil, fmt.Errorf("read source: %s: %w", lit.Value, err)
+									}
+									consts = append(consts, constDecl{pkg + "." + id.Name, val})
+								}
+							}
+						}
 					}
 				}
 			}
 		}
 	}
-	return docs, nil
+	for _, c := range consts {
+		if e := src.enums[c.typ]; e != nil {
+			e.values = append(e.values, c.value)
+		}
+	}
+	for _, name := range src.enumOrder {
+		if len(src.enums[name].values) == 0 {
+			delete(src.enums, name) // a string type with no constants is not an enum
+		}
+	}
+	return src, nil
 }
 
 type generator struct {
-	docs  map[string]string
-	seen  map[reflect.Type]bool
-	names map[string]reflect.Type
-	order []reflect.Type
+	docs       map[string]string
+	enums      map[string]*enum
+	fieldTypes map[string]string
+	usedEnums  []*enum
+	seen       map[reflect.Type]bool
+	names      map[string]reflect.Type
+	order      []reflect.Type
 }
 
 var rawMessage = reflect.TypeFor[json.RawMessage]()
@@ -148,9 +225,8 @@ func (g *generator) run() (Output, error) {
 		}
 	}
 
-	var body bytes.Buffer
-	w := func(format string, a ...any) { fmt.Fprintf(&body, format, a...) }
-	w("/** Protocol major version (protocol.Version). */\nexport const PROTOCOL_VERSION = %d;\n", protocol.Version)
+	var ifaces bytes.Buffer
+	w := func(format string, a ...any) { fmt.Fprintf(&ifaces, format, a...) }
 	for _, t := range g.order {
 		w("\n%s", tsdoc(g.docs[pkgOf(t)+"."+t.Name()], ""))
 		if t.NumField() == 0 {
@@ -164,7 +240,7 @@ func (g *generator) run() (Output, error) {
 			if skip {
 				continue
 			}
-			ts, err := g.tsType(f.Type, optional)
+			ts, err := g.tsType(f.Type, optional, g.enumOf(pkgOf(t)+"."+t.Name()+"."+f.Name))
 			if err != nil {
 				return Output{}, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 			}
@@ -176,6 +252,31 @@ func (g *generator) run() (Output, error) {
 		}
 		w("}\n")
 	}
+
+	byName := map[string]string{}
+	for _, e := range g.usedEnums {
+		if other, ok := byName[tsName(e.name)]; ok {
+			return Output{}, fmt.Errorf("two protocol enums named %s: %s and %s", tsName(e.name), other, e.name)
+		}
+		byName[tsName(e.name)] = e.name
+		if _, ok := g.names[tsName(e.name)]; ok {
+			return Output{}, fmt.Errorf("enum %s has the name of a protocol type", e.name)
+		}
+	}
+
+	var body bytes.Buffer
+	w = func(format string, a ...any) { fmt.Fprintf(&body, format, a...) }
+	w("/** Protocol major version (protocol.Version). */\nexport const PROTOCOL_VERSION = %d;\n", protocol.Version)
+	for _, e := range g.usedEnums {
+		quoted := make([]string, len(e.values))
+		for i, v := range e.values {
+			quoted[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", `\'`) + "'"
+		}
+		n := tsName(e.name)
+		w("\n%sexport type %s = %s;\n", tsdoc(g.docs[e.name], ""), n, strings.Join(quoted, " | "))
+		w("/** Every %s, in declaration order. */\nexport const %sValues: readonly %s[] = [%s];\n", n, n, n, strings.Join(quoted, ", "))
+	}
+	body.Write(ifaces.Bytes())
 
 	w("\n/** Wire names of every method. */\nexport const MethodNames = {\n")
 	for _, m := range protocol.Methods {
@@ -201,7 +302,7 @@ func (g *generator) run() (Output, error) {
 			}
 			res := "null"
 			if m.Result != nil {
-				r, err := g.tsType(m.Result, false)
+				r, err := g.tsType(m.Result, false, nil)
 				if err != nil {
 					return Output{}, err
 				}
@@ -222,7 +323,7 @@ func (g *generator) run() (Output, error) {
 		if e.Data != nil {
 			d = e.Data.Name()
 		}
-		w("  %s: %s;\n", e.Name, d)
+		w("  /** error.data of ErrorCodes.%s. */\n  %s: %s;\n", e.Name, e.Name, d)
 	}
 	w("}\n")
 
@@ -242,6 +343,25 @@ func (g *generator) run() (Output, error) {
 }
 
 func pkgOf(t reflect.Type) string { return path.Base(t.PkgPath()) }
+
+// tsName is the TypeScript name of "pkg.X": X.
+func tsName(qualified string) string { return qualified[strings.LastIndexByte(qualified, '.')+1:] }
+
+// enumOf returns the string enum a struct field ("pkg.Type.Field") is declared
+// with, recording it for output; nil when the field's type is not an enum.
+func (g *generator) enumOf(field string) *enum {
+	e := g.enums[g.fieldTypes[field]]
+	if e == nil {
+		return nil
+	}
+	for _, u := range g.usedEnums {
+		if u == e {
+			return e
+		}
+	}
+	g.usedEnums = append(g.usedEnums, e)
+	return e
+}
 
 // collect records every named struct type reachable from t, depth first.
 func (g *generator) collect(t reflect.Type) error {
@@ -301,7 +421,8 @@ func jsonName(f reflect.StructField) (name string, omitempty, skip bool) {
 
 // tsType maps a Go type to TypeScript. A nil pointer, slice or map encodes as
 // null unless the field is omitted when empty, so those are typed "| null".
-func (g *generator) tsType(t reflect.Type, omitted bool) (string, error) {
+// A string with enum e (the field's declared type) is e's literal union.
+func (g *generator) tsType(t reflect.Type, omitted bool, e *enum) (string, error) {
 	if t == rawMessage {
 		return "unknown", nil
 	}
@@ -313,6 +434,9 @@ func (g *generator) tsType(t reflect.Type, omitted bool) (string, error) {
 	}
 	switch t.Kind() {
 	case reflect.String:
+		if e != nil {
+			return tsName(e.name), nil
+		}
 		return "string", nil
 	case reflect.Bool:
 		return "boolean", nil
@@ -322,13 +446,13 @@ func (g *generator) tsType(t reflect.Type, omitted bool) (string, error) {
 	case reflect.Struct:
 		return t.Name(), nil
 	case reflect.Pointer:
-		s, err := g.tsType(t.Elem(), true)
+		s, err := g.tsType(t.Elem(), true, e)
 		return nullable(s), err
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return nullable("string"), nil // encoding/json writes []byte as base64
 		}
-		s, err := g.tsType(t.Elem(), true)
+		s, err := g.tsType(t.Elem(), true, e)
 		if strings.Contains(s, " ") {
 			s = "(" + s + ")"
 		}
@@ -337,7 +461,7 @@ func (g *generator) tsType(t reflect.Type, omitted bool) (string, error) {
 		if t.Key().Kind() != reflect.String {
 			return "", fmt.Errorf("map key %s: only string keys", t.Key())
 		}
-		s, err := g.tsType(t.Elem(), true)
+		s, err := g.tsType(t.Elem(), true, e)
 		return nullable("Record<string, " + s + ">"), err
 	}
 	return "", fmt.Errorf("type %s has no TypeScript mapping", t)

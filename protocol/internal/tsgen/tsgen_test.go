@@ -64,6 +64,16 @@ func TestGeneratedContent(t *testing.T) {
 		"export interface EditOp {",
 		"  /** NotebookPath is the notebook's absolute path. */\n  notebookPath: string;",
 		"PROTOCOL_HASH = '" + out.Hash + "'",
+		// String enums (typed Go constants) become literal unions, and fields declared with them use them.
+		"export type ExecStatus = 'queued' | 'running' | 'ok' | 'error' | 'aborted' | 'cancelled' | 'timeout' | 'dead';",
+		"export const ExecStatusValues: readonly ExecStatus[] = ['queued', 'running', 'ok', 'error', 'aborted', 'cancelled', 'timeout', 'dead'];",
+		"export type CellKind = 'code' | 'markdown' | 'raw';",
+		"export type EditOpKind = 'insert' | 'delete' | 'replaceSource' | 'move' | 'setMetadata' | 'changeType' | 'clearOutputs';",
+		"  status: ExecStatus;",
+		"  origin: Origin;",
+		"  kind: OutputOpKind;",
+		"  op: EditOpKind;",
+		"  kind: NotFoundKind;",
 	} {
 		if !strings.Contains(ts, want) {
 			t.Errorf("generated TS lacks %q", want)
@@ -93,5 +103,45 @@ func TestGeneratedTSCompiles(t *testing.T) {
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tsc --strict rejects %s: %v\n%s", TSPath, err, out)
+	}
+}
+
+// TestEnumsCoverTheirConstants: every constant of an enum type is in its
+// union, and a wire field's union only names values Go declares.
+func TestEnumsCoverTheirConstants(t *testing.T) {
+	wd, _ := os.Getwd()
+	root, err := RepoRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := readSource(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"protocol.ExecStatus":      {protocol.StatusQueued, protocol.StatusRunning, protocol.StatusOK, protocol.StatusError, protocol.StatusAborted, protocol.StatusCancelled, protocol.StatusTimeout, protocol.StatusDead},
+		"protocol.Origin":          {protocol.OriginHuman, protocol.OriginAgent},
+		"protocol.OutputOpKind":    {protocol.OutputAppend, protocol.OutputAppendText, protocol.OutputReplace, protocol.OutputClear},
+		"notebookmodel.CellKind":   {"code", "markdown", "raw"},
+		"protocol.Direction":       {string(protocol.ToSidecar), string(protocol.ToExtension)},
+		"protocol.KernelStatus":    {"starting", "idle", "busy", "dead", "restarting"},
+		"notebookmodel.EditOpKind": {"insert", "delete", "replaceSource", "move", "setMetadata", "changeType", "clearOutputs"},
+	}
+	for name, values := range want {
+		e := src.enums[name]
+		if e == nil {
+			t.Errorf("enum %s not found", name)
+			continue
+		}
+		if strings.Join(e.values, ",") != strings.Join(values, ",") {
+			t.Errorf("enum %s = %v, want %v", name, e.values, values)
+		}
+	}
+	if got := src.fieldTypes["protocol.ExecutionStateParams.Status"]; got != "protocol.ExecStatus" {
+		t.Errorf("ExecutionStateParams.Status declared as %q", got)
+	}
+	if got := src.fieldTypes["protocol.ExecutionRunParams.Snapshot"]; got != "" {
+		// A qualified type (notebookmodel.Snapshot) is a selector, never an enum of this package.
+		t.Errorf("ExecutionRunParams.Snapshot declared as %q, want none", got)
 	}
 }

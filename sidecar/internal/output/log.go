@@ -298,7 +298,6 @@ func (l *Log) clear() {
 	l.base = seq
 }
 
-
 func (l *Log) appendEntry(e *entry) {
 	l.outputs = append(l.outputs, e)
 	l.emit(Op{Kind: OpAppend, Index: len(l.outputs) - 1, Output: e.json()})

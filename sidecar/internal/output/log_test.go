@@ -98,9 +98,9 @@ func TestLog(t *testing.T) {
 			opKinds: []string{"append", "append"},
 		},
 		{
-			name: "error",
-			msgs: []msg{{"error", `{"ename":"ZeroDivisionError","evalue":"division by zero","traceback":["tb1","tb2"]}`}},
-			want: []string{`{"ename":"ZeroDivisionError","evalue":"division by zero","output_type":"error","traceback":["tb1","tb2"]}`},
+			name:    "error",
+			msgs:    []msg{{"error", `{"ename":"ZeroDivisionError","evalue":"division by zero","traceback":["tb1","tb2"]}`}},
+			want:    []string{`{"ename":"ZeroDivisionError","evalue":"division by zero","output_type":"error","traceback":["tb1","tb2"]}`},
 			opKinds: []string{"append"},
 		},
 		{

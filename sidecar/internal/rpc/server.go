@@ -133,7 +133,7 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		}()
 		result, err := s.dispatch(rctx, req)
 		if err != nil {
-			_ = conn.ReplyWithError(ctx, req.ID, toRPCError(err))
+			_ = conn.ReplyWithError(ctx, req.ID, toRPCError(err, subjectOf(req), s.core.Roots().List()))
 			return
 		}
 		_ = conn.Reply(ctx, req.ID, result)
@@ -535,8 +535,42 @@ func startFailed(path string, err error) error {
 	return e
 }
 
-// toRPCError maps the tool core's sentinel errors onto the protocol's codes.
-func toRPCError(err error) *jsonrpc2.Error {
+// subject is what a request is about, for the typed data of its error.
+type subject struct {
+	NotebookPath string // notebookPath, or a tool's notebook_path argument
+	ExecutionID  string // executionId, or a tool's task_id argument
+	Tool         string // tool/invoke's tool name
+}
+
+// subjectOf reads the request's subject from its params (best effort: a
+// malformed request fails on its own decode, with its own message).
+func subjectOf(req *jsonrpc2.Request) subject {
+	if req.Params == nil {
+		return subject{}
+	}
+	var p struct {
+		NotebookPath string          `json:"notebookPath"`
+		ExecutionID  string          `json:"executionId"`
+		Name         string          `json:"name"`
+		Arguments    json.RawMessage `json:"arguments"`
+	}
+	_ = json.Unmarshal(*req.Params, &p)
+	sub := subject{NotebookPath: p.NotebookPath, ExecutionID: p.ExecutionID}
+	if req.Method == protocol.MethodToolInvoke {
+		var args struct {
+			NotebookPath string `json:"notebook_path"`
+			TaskID       string `json:"task_id"`
+		}
+		_ = json.Unmarshal(p.Arguments, &args)
+		sub = subject{NotebookPath: args.NotebookPath, ExecutionID: args.TaskID, Tool: p.Name}
+	}
+	return sub
+}
+
+// toRPCError maps the tool core's sentinel errors onto the protocol's codes,
+// with the typed data naming the request's subject (sub) and, for a path
+// outside the workspace, the workspace folders (roots).
+func toRPCError(err error, sub subject, roots []string) *jsonrpc2.Error {
 	var rpcErr *jsonrpc2.Error
 	if errors.As(err, &rpcErr) {
 		return rpcErr
@@ -546,25 +580,31 @@ func toRPCError(err error) *jsonrpc2.Error {
 	switch {
 	case errors.As(err, &stale):
 		e.Code = int64(protocol.CodeStaleView)
-		e.SetError(protocol.StaleViewData{Index: stale.Ref.Index, CellID: stale.Ref.CellID, Version: stale.Version, Outline: stale.Outline})
+		e.SetError(protocol.StaleViewData{NotebookPath: sub.NotebookPath, Index: stale.Ref.Index, CellID: stale.Ref.CellID, Version: stale.Version, Outline: stale.Outline})
 	case errors.Is(err, workspace.ErrOutside), errors.Is(err, workspace.ErrNoRoots):
 		e.Code = int64(protocol.CodePathOutsideWorkspace)
-		e.SetError(protocol.PathOutsideWorkspaceData{})
+		if roots == nil {
+			roots = []string{}
+		}
+		e.SetError(protocol.PathOutsideWorkspaceData{Path: sub.NotebookPath, WorkspaceFolders: roots})
 	case errors.Is(err, kernel.ErrKernelDead):
 		e.Code = int64(protocol.CodeKernelDead)
-		e.SetError(protocol.KernelDeadData{ExitStatus: err.Error()})
+		e.SetError(protocol.KernelDeadData{NotebookPath: sub.NotebookPath, ExitStatus: err.Error()})
 	case errors.Is(err, tools.ErrNoKernel):
 		e.Code = int64(protocol.CodeNotFound)
-		e.SetError(protocol.NotFoundData{Kind: "kernel"})
+		e.SetError(protocol.NotFoundData{Kind: protocol.NotFoundKernel, Name: sub.NotebookPath})
 	case errors.Is(err, tools.ErrUnknownTask):
 		e.Code = int64(protocol.CodeNotFound)
-		e.SetError(protocol.NotFoundData{Kind: "execution"})
+		e.SetError(protocol.NotFoundData{Kind: protocol.NotFoundExecution, Name: sub.ExecutionID})
 	case errors.Is(err, tools.ErrNotebookNotFound):
 		e.Code = int64(protocol.CodeNotFound)
-		e.SetError(protocol.NotFoundData{Kind: "notebook"})
+		e.SetError(protocol.NotFoundData{Kind: protocol.NotFoundNotebook, Name: sub.NotebookPath})
+	case errors.Is(err, tools.ErrUnknownTool):
+		e.Code = int64(protocol.CodeNotFound)
+		e.SetError(protocol.NotFoundData{Kind: protocol.NotFoundTool, Name: sub.Tool})
 	case errors.Is(err, tools.ErrEditConflict):
 		e.Code = int64(protocol.CodeEditRefused)
-		e.SetError(protocol.EditRefusedData{Reason: err.Error()})
+		e.SetError(protocol.EditRefusedData{NotebookPath: sub.NotebookPath, Reason: err.Error()})
 	case errors.Is(err, tools.ErrBadArguments):
 		e.Code = jsonrpc2.CodeInvalidParams
 	}

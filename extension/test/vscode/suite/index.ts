@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Api } from '../../../src/extension';
 import { mcpArgs } from '../../../src/mcpProvider';
+import { EnvListRequest, ToolInvokeRequest } from '../../../src/protocol.gen';
 
 const ExtensionId = 'mcp-jupyter.mcp-jupyter';
 const results = process.env.MCP_JUPYTER_TEST_RESULTS ?? '';
@@ -395,7 +396,7 @@ const tests: [string, () => Promise<void>][] = [
     async () => {
       const venv = vscode.workspace.getConfiguration('mcp-jupyter').get<string>('defaultEnvironment');
       assert.ok(venv, 'the runner sets mcp-jupyter.defaultEnvironment');
-      const envs = await api.sidecar.request<{ environments: unknown[] | null }>('env/list', { workspaceFolders: [workspace] });
+      const envs = await api.sidecar.request(EnvListRequest, { workspaceFolders: [workspace] });
       assert.ok(Array.isArray(envs.environments), 'env/list answers a list');
       await api.picker.save(doc, { type: 'venv', path: venv, name: 'test-venv' });
       const meta = (doc.metadata as { metadata?: Record<string, unknown> }).metadata ?? {};
@@ -470,22 +471,22 @@ const restrictedTests: [string, () => Promise<void>][] = [
       doc = await openNotebook('outputs.ipynb');
       // A reading tool through the extension's door answers from the live buffer.
       const outline = JSON.stringify(
-        await api.sidecar.request('tool/invoke', { name: 'get_notebook_outline', arguments: { notebook_path: doc.uri.fsPath } }),
+        await api.sidecar.request(ToolInvokeRequest, { name: 'get_notebook_outline', arguments: { notebook_path: doc.uri.fsPath } }),
       );
       assert.match(outline, /print1/);
       // A kernel-starting tool is refused by the sidecar's policy.
-      const refused = await api.sidecar.request<{ isError?: boolean; content: string }>('tool/invoke', {
+      const refused = await api.sidecar.request(ToolInvokeRequest, {
         name: 'start_kernel',
         arguments: { notebook_path: doc.uri.fsPath },
       });
       assert.equal(refused.isError, true, refused.content);
       assert.match(refused.content, /not available because .*read-only/);
       // Probing environments runs their Python (the folder's .venv): refused too.
-      const probe = await api.sidecar.request<{ isError?: boolean; content: string }>('tool/invoke', { name: 'list_environments', arguments: {} });
+      const probe = await api.sidecar.request(ToolInvokeRequest, { name: 'list_environments', arguments: {} });
       assert.equal(probe.isError, true, probe.content);
       // A person's Run is not tried here: VS Code itself asks for trust before any cell runs in Restricted Mode (a
       // modal the test workbench refuses); the controller's own refusal is the second lock behind it.
-      const kernels = JSON.stringify(await api.sidecar.request('tool/invoke', { name: 'list_kernels', arguments: {} }));
+      const kernels = JSON.stringify(await api.sidecar.request(ToolInvokeRequest, { name: 'list_kernels', arguments: {} }));
       assert.doesNotMatch(kernels, /outputs\.ipynb/, kernels);
     },
   ],

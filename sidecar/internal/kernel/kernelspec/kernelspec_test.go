@@ -168,8 +168,8 @@ func TestFixtureSpecs(t *testing.T) {
 	want := Spec{
 		Name: "messagekernel", ResourceDir: filepath.Join(data, "kernels", "messagekernel"),
 		DisplayName: "Message Interrupt Kernel", Language: "python", InterruptMode: "message",
-		Argv: []string{"python", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
-		Env: map[string]string{"MCPJ_FIXTURE": "from-kernelspec", "MCPJ_PATH_COPY": "${PATH}", "MCPJ_UNSET": "${MCPJ_DEFINITELY_UNSET}-kept"},
+		Argv:     []string{"python", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+		Env:      map[string]string{"MCPJ_FIXTURE": "from-kernelspec", "MCPJ_PATH_COPY": "${PATH}", "MCPJ_UNSET": "${MCPJ_DEFINITELY_UNSET}-kept"},
 		Metadata: json.RawMessage(`{"debugger": false}`),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -1,6 +1,7 @@
-//go:build linux
+//go:build linux && benchprog
 
-// Command checkpointbench measures C1–C3 of BENCHMARKS.md: save_checkpoint and
+// Command checkpointbench (run by bench/groups/40-checkpoint, built by
+// bench/gobuild.sh) measures C1–C3 of BENCHMARKS.md: save_checkpoint and
 // load_checkpoint of 1 GiB of numeric state against the disk (dd with fsync,
 // in the same folder), dill.dump, and re-running the cell that built the data
 // from a CSV. It prints one JSON row per benchmark on stdout.

@@ -1,6 +1,6 @@
-//go:build unix
+//go:build unix && benchprog
 
-// Command kernelbench (run by bench/groups/10-kernel) measures K1–K5 of BENCHMARKS.md: our kernel client
+// Command kernelbench (run by bench/groups/10-kernel, built by bench/gobuild.sh) measures K1–K5 of BENCHMARKS.md: our kernel client
 // (sidecar/internal/kernel) against Python jupyter_client (bench/kernelbench/reference.py), same
 // machine, same run, same kernel (the test venv's ipykernel), same n. Each
 // benchmark runs in a fresh process per side so peak RSS is per benchmark.
@@ -15,17 +15,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/mcp-jupyter/mcp-jupyter/bench/stats"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/env"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 	"github.com/tidwall/gjson"
@@ -182,7 +181,7 @@ func measure(b bench, venv string) row {
 	// the two sides in rounds spreads that drift over both instead of one.
 	var ours, ref result
 	var oerr, rerr error
-	for _, chunk := range rounds(b.n) {
+	for _, chunk := range stats.Rounds(b.n) {
 		if oerr == nil {
 			var o result
 			o, oerr = runJSON(exec.Command(self, "-one", b.id, "-venv", venv, "-n", fmt.Sprint(chunk), "-warmup", fmt.Sprint(b.warmup)))
@@ -199,15 +198,15 @@ func measure(b bench, venv string) row {
 	if oerr != nil {
 		notes = append(notes, "ours failed: "+oerr.Error())
 	} else {
-		r.Ours, r.P95Ours = ptr(median(ours.SamplesMS)), ptr(p95(ours.SamplesMS))
+		r.Ours, r.P95Ours = ptr(stats.Median(ours.SamplesMS)), ptr(stats.P95(ours.SamplesMS))
 	}
 	if rerr != nil {
 		notes = append(notes, "jupyter_client failed: "+rerr.Error())
 	} else {
-		r.Reference, r.P95Reference = ptr(median(ref.SamplesMS)), ptr(p95(ref.SamplesMS))
+		r.Reference, r.P95Reference = ptr(stats.Median(ref.SamplesMS)), ptr(stats.P95(ref.SamplesMS))
 	}
 	if r.Ours != nil && r.Reference != nil && *r.Reference > 0 {
-		r.Ratio = ptr(round(*r.Ours / *r.Reference, 3))
+		r.Ratio = ptr(stats.Round(*r.Ours / *r.Reference, 3))
 	}
 	if want, ok := k3Want[b.id]; ok && oerr == nil && rerr == nil {
 		bad := false
@@ -222,7 +221,7 @@ func measure(b bench, venv string) row {
 		notes = append(notes, fmt.Sprintf("peak RSS ours %.0f MB, jupyter_client %.0f MB", ours.RSSMB, ref.RSSMB))
 	}
 	if len(ours.HandlerMS) > 0 {
-		notes = append(notes, fmt.Sprintf("ours spends %.0f ms (median) of each run in the benchmark's output handler (JSON decode + count)", median(ours.HandlerMS)))
+		notes = append(notes, fmt.Sprintf("ours spends %.0f ms (median) of each run in the benchmark's output handler (JSON decode + count)", stats.Median(ours.HandlerMS)))
 	}
 	if ours.Retries+ref.Retries > 0 {
 		notes = append(notes, fmt.Sprintf("SIGINTs swallowed by ipykernel (sent before the loop ran) and re-sent after 2 s: ours %d, jupyter_client %d; those samples include the wait", ours.Retries, ref.Retries))
@@ -237,16 +236,6 @@ func measure(b bench, venv string) row {
 	}
 	r.Note = strings.Join(notes, "; ")
 	return r
-}
-
-// rounds splits n samples into up to 5 alternating rounds.
-func rounds(n int) []int {
-	k := min(n, 5)
-	out := make([]int, k)
-	for i := range n {
-		out[i%k]++
-	}
-	return out
 }
 
 func merge(acc, r result) result {
@@ -293,27 +282,6 @@ func lastLine(s string) string {
 }
 
 func ptr(f float64) *float64 { return &f }
-
-func round(f float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(f*p) / p
-}
-
-func median(xs []float64) float64 { return round(quantile(xs, 0.5), 2) }
-func p95(xs []float64) float64    { return round(quantile(xs, 0.95), 2) }
-
-// quantile interpolates linearly between order statistics.
-func quantile(xs []float64, q float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	pos := q * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	hi := int(math.Ceil(pos))
-	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
-}
 
 // --- our side -------------------------------------------------------------
 
