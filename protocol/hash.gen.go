@@ -3,4 +3,4 @@
 package protocol
 
 // Hash identifies this exact contract; the extension sends its own in initialize.
-const Hash = "6952a766e647cfa9"
+const Hash = "bac821862d06c324"

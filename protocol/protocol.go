@@ -89,6 +89,9 @@ const (
 	// MethodEditorApplyEdit applies edits to an open notebook buffer as one
 	// undoable WorkspaceEdit, only when the buffer still has expectedVersion.
 	MethodEditorApplyEdit = "editor/applyEdit"
+	// MethodEditorState asks where the person is in the editor (active notebook
+	// and cell, selections, visible cells), without moving anything.
+	MethodEditorState = "editor/state"
 )
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
@@ -116,6 +119,7 @@ var Methods = []MethodSpec{
 	{MethodStdinRequest, "MethodStdinRequest", ToExtension, false, typeOf[StdinRequestParams](), typeOf[StdinRequestResult]()},
 	{MethodEditorSnapshot, "MethodEditorSnapshot", ToExtension, false, typeOf[EditorSnapshotParams](), typeOf[*notebookmodel.Snapshot]()},
 	{MethodEditorApplyEdit, "MethodEditorApplyEdit", ToExtension, false, typeOf[EditorApplyEditParams](), typeOf[EditorApplyEditResult]()},
+	{MethodEditorState, "MethodEditorState", ToExtension, false, typeOf[EditorStateParams](), typeOf[EditorState]()},
 }
 
 // InitializeParams opens a connection.
@@ -462,6 +466,62 @@ type StdinRequestResult struct {
 type EditorSnapshotParams struct {
 	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
+}
+
+// EditorStateParams asks for the editor state, of one notebook or of the active one.
+type EditorStateParams struct {
+	// NotebookPath is the notebook's absolute path; empty means the active notebook editor.
+	NotebookPath string `json:"notebookPath,omitempty"`
+}
+
+// EditorState is where the person is in a notebook editor.
+type EditorState struct {
+	// NotebookPath is the notebook shown; empty when none is open (or not the one asked for).
+	NotebookPath string `json:"notebookPath"`
+	// Active is true when this is the active notebook editor (the one with focus or last focused).
+	Active bool `json:"active"`
+	// Visible is true when the notebook is shown in an editor group.
+	Visible bool `json:"visible"`
+	// ActiveCell is the cell of the primary selection, if the notebook has cells.
+	ActiveCell *EditorCell `json:"activeCell,omitempty"`
+	// Selections are the selected cell ranges (end exclusive), primary first.
+	Selections []CellRange `json:"selections"`
+	// VisibleRanges are the cell ranges scrolled into view (end exclusive).
+	VisibleRanges []CellRange `json:"visibleRanges"`
+	// TextSelection is the text selected inside a cell's editor, if any.
+	TextSelection *TextSelection `json:"textSelection,omitempty"`
+}
+
+// EditorCell names one cell.
+type EditorCell struct {
+	// ID is the cell's nbformat id.
+	ID string `json:"id"`
+	// Index is its position.
+	Index int `json:"index"`
+}
+
+// CellRange is a range of cell indices, end exclusive.
+type CellRange struct {
+	// Start is the first index.
+	Start int `json:"start"`
+	// End is one past the last index.
+	End int `json:"end"`
+}
+
+// TextSelection is a selection in a cell's text (0-based lines and characters).
+type TextSelection struct {
+	// CellID is the cell the selection is in.
+	CellID string `json:"cellId"`
+	// StartLine is the selection's first line.
+	StartLine int `json:"startLine"`
+	// StartCharacter is its first character.
+	StartCharacter int `json:"startCharacter"`
+	// EndLine is its last line.
+	EndLine int `json:"endLine"`
+	// EndCharacter is one past its last character.
+	EndCharacter int `json:"endCharacter"`
+	// Text is the selected text (capped at 4,000 characters).
+	Text string `json:"text"`
 }
 
 // EditorApplyEditParams applies edits to a buffer.

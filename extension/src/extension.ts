@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { editorState } from './editorState';
 import { EnvironmentPicker } from './env/picker';
 import { EnvironmentChoice, KernelController } from './kernel/controller';
 import { registerMcpProvider } from './mcpProvider';
@@ -16,6 +17,7 @@ import { LanguageModelTools } from './tools/lmTools';
 import {
   EditorApplyEditRequest,
   EditorSnapshotRequest,
+  EditorStateRequest,
   KernelInterruptRequest,
   KernelRestartRequest,
   EnvKind,
@@ -148,6 +150,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     return doc ? captureSnapshot(doc) : null;
   });
   sidecar.onRequest(EditorApplyEditRequest, (p) => editor.apply(p));
+  sidecar.onRequest(EditorStateRequest, (p) => editorState(p));
 
   const controller = new KernelController(sidecar, log, defaultEnvironment);
   const picker = new EnvironmentPicker(sidecar, controller, defaultEnvironment);

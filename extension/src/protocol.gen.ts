@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = '6952a766e647cfa9';
+export const PROTOCOL_HASH = 'bac821862d06c324';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -435,6 +435,62 @@ export interface EditorApplyEditResult {
   reason?: string;
 }
 
+/** EditorStateParams asks for the editor state, of one notebook or of the active one. */
+export interface EditorStateParams {
+  /** NotebookPath is the notebook's absolute path; empty means the active notebook editor. */
+  notebookPath?: string;
+}
+
+/** EditorState is where the person is in a notebook editor. */
+export interface EditorState {
+  /** NotebookPath is the notebook shown; empty when none is open (or not the one asked for). */
+  notebookPath: string;
+  /** Active is true when this is the active notebook editor (the one with focus or last focused). */
+  active: boolean;
+  /** Visible is true when the notebook is shown in an editor group. */
+  visible: boolean;
+  /** ActiveCell is the cell of the primary selection, if the notebook has cells. */
+  activeCell?: EditorCell;
+  /** Selections are the selected cell ranges (end exclusive), primary first. */
+  selections: CellRange[] | null;
+  /** VisibleRanges are the cell ranges scrolled into view (end exclusive). */
+  visibleRanges: CellRange[] | null;
+  /** TextSelection is the text selected inside a cell's editor, if any. */
+  textSelection?: TextSelection;
+}
+
+/** EditorCell names one cell. */
+export interface EditorCell {
+  /** ID is the cell's nbformat id. */
+  id: string;
+  /** Index is its position. */
+  index: number;
+}
+
+/** CellRange is a range of cell indices, end exclusive. */
+export interface CellRange {
+  /** Start is the first index. */
+  start: number;
+  /** End is one past the last index. */
+  end: number;
+}
+
+/** TextSelection is a selection in a cell's text (0-based lines and characters). */
+export interface TextSelection {
+  /** CellID is the cell the selection is in. */
+  cellId: string;
+  /** StartLine is the selection's first line. */
+  startLine: number;
+  /** StartCharacter is its first character. */
+  startCharacter: number;
+  /** EndLine is its last line. */
+  endLine: number;
+  /** EndCharacter is one past its last character. */
+  endCharacter: number;
+  /** Text is the selected text (capped at 4,000 characters). */
+  text: string;
+}
+
 /** StaleViewData is the data of CodeStaleView. */
 export interface StaleViewData {
   /** NotebookPath is the notebook the request named. */
@@ -566,6 +622,7 @@ export const MethodNames = {
   StdinRequest: 'stdin/request',
   EditorSnapshot: 'editor/snapshot',
   EditorApplyEdit: 'editor/applyEdit',
+  EditorState: 'editor/state',
 } as const;
 
 // Extension → sidecar.
@@ -640,6 +697,11 @@ export const EditorSnapshotRequest = new RequestType<EditorSnapshotParams, Snaps
  * undoable WorkspaceEdit, only when the buffer still has expectedVersion.
  */
 export const EditorApplyEditRequest = new RequestType<EditorApplyEditParams, EditorApplyEditResult, void>('editor/applyEdit', ParameterStructures.byName);
+/**
+ * MethodEditorState asks where the person is in the editor (active notebook
+ * and cell, selections, visible cells), without moving anything.
+ */
+export const EditorStateRequest = new RequestType<EditorStateParams, EditorState, void>('editor/state', ParameterStructures.byName);
 
 /** Application error codes (JSON-RPC error.code) of the sidecar and the extension. */
 export const ErrorCodes = {

@@ -70,7 +70,7 @@ test("outline, edit on disk, bad call", async () => {
     const outline = await client.callTool({ name: "get_notebook_outline", arguments: { notebook_path: "nb.ipynb" } });
     assert.ok(!outline.isError, JSON.stringify(outline.content));
     assert.deepEqual(outline.structuredContent.cells.map((c) => c.id), ["intro", "calc"]);
-    const added = await client.callTool({ name: "append_cell", arguments: { notebook_path: "nb.ipynb", source: "print('ts')" } });
+    const added = await client.callTool({ name: "append_cell", arguments: { notebook_path: "nb.ipynb", content: "print('ts')" } });
     assert.ok(!added.isError, JSON.stringify(added.content));
     assert.equal(added.structuredContent.index, 2);
     assert.match(readFileSync(join(ws, "nb.ipynb"), "utf8"), /print\('ts'\)/);

@@ -6,6 +6,7 @@ export const ToolPrefix = 'mcpjupyter_';
 /** Tools that change neither the notebook nor the kernel (tools.Meta.ReadOnly): no confirmation. */
 export const ReadOnlyTools: ReadonlySet<string> = new Set([
   'detect_sync_needed',
+  'get_editor_state',
   'get_execution_stream',
   'get_kernel_info',
   'get_notebook_outline',

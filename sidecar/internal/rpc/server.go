@@ -610,3 +610,28 @@ func toRPCError(err error, sub subject, roots []string) *jsonrpc2.Error {
 	}
 	return e
 }
+
+// EditorState asks the extension where the person is (never moves their view).
+func (e *editor) EditorState(ctx context.Context, path string) (tools.EditorStateOut, error) {
+	var st protocol.EditorState
+	if err := e.s.conn.Call(ctx, protocol.MethodEditorState, protocol.EditorStateParams{NotebookPath: path}, &st); err != nil {
+		return tools.EditorStateOut{}, fmt.Errorf("editor/state: %w", err)
+	}
+	spans := func(rs []protocol.CellRange) []tools.CellSpan {
+		out := make([]tools.CellSpan, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, tools.CellSpan{Start: r.Start, End: r.End})
+		}
+		return out
+	}
+	out := tools.EditorStateOut{NotebookPath: st.NotebookPath, Active: st.Active, Visible: st.Visible,
+		Selections: spans(st.Selections), VisibleRanges: spans(st.VisibleRanges)}
+	if c := st.ActiveCell; c != nil {
+		out.ActiveCell = &tools.CellAt{CellID: c.ID, Index: c.Index}
+	}
+	if t := st.TextSelection; t != nil {
+		out.TextSelection = &tools.TextRange{CellID: t.CellID, StartLine: t.StartLine, StartCharacter: t.StartCharacter,
+			EndLine: t.EndLine, EndCharacter: t.EndCharacter, Text: t.Text}
+	}
+	return out, nil
+}

@@ -40,6 +40,9 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "get_notebook_outline", Title: "Get notebook outline", ReadOnly: true,
 		Description: "The notebook's cells (index, id, type, heading or first line, execution count, output summary) from the live buffer when open, else the file. Read this first and address cells by id afterwards."},
 		getOutline)
+	Add(r, Meta{Name: "get_editor_state", Title: "Get editor state", ReadOnly: true,
+		Description: "Where the person is in VS Code: the active notebook, the cell they are on, selected cells and text, visible cells. Nothing moves their view. Headless: says no editor is attached."},
+		getEditorState)
 	Add(r, Meta{Name: "read_cell_smart", Title: "Read cell", ReadOnly: true,
 		Description: "One cell's source and a bounded summary of its outputs (images as size/dimensions, plotly as traces, errors as ename/evalue); include_raw_outputs adds the nbformat outputs."},
 		readCellSmart)

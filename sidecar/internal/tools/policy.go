@@ -14,7 +14,7 @@ var ErrDisabledTool = errors.New("tool disabled by this server's policy")
 var Toolsets = map[string][]string{
 	"kernels":   {"start_kernel", "stop_kernel", "restart_kernel", "interrupt_kernel", "list_kernels", "list_environments", "get_kernel_info"},
 	"execution": {"run_cell_async", "get_execution_stream", "run_cell", "run_cells", "submit_input"},
-	"notebook":  {"get_notebook_outline", "read_cell_smart", "search_notebook", "propose_edit", "edit_cell_source", "create_notebook", "append_cell", "insert_cell", "delete_cell", "move_cell"},
+	"notebook":  {"get_notebook_outline", "get_editor_state", "read_cell_smart", "search_notebook", "propose_edit", "edit_cell_source", "create_notebook", "append_cell", "insert_cell", "delete_cell", "move_cell"},
 	"state":     {"save_checkpoint", "load_checkpoint", "list_checkpoints", "delete_checkpoint", "inspect_variable", "detect_sync_needed", "sync_state_from_disk"},
 }
 

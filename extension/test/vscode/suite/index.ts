@@ -427,6 +427,34 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'get_editor_state reports the cell and text the person selected, and moves nothing',
+    async () => {
+      const nb = await openNotebook('outputs.ipynb');
+      const editor = await vscode.window.showNotebookDocument(nb);
+      const target = cellById(nb, 'print1');
+      editor.selections = [new vscode.NotebookRange(target.index, target.index + 1)];
+      // A text selection inside the cell's editor.
+      const text = await vscode.window.showTextDocument(target.document);
+      text.selection = new vscode.Selection(0, 0, 0, 5);
+      const before = JSON.stringify(vscode.window.activeNotebookEditor?.visibleRanges);
+      const res = await api.sidecar.request(ToolInvokeRequest, { name: 'get_editor_state', arguments: {} });
+      assert.equal(res.isError, false, res.content);
+      const st = JSON.parse(res.content) as {
+        attached: boolean;
+        notebook_path: string;
+        active_cell?: { cell_id: string; index: number };
+        text_selection?: { cell_id: string; text: string };
+      };
+      assert.equal(st.attached, true);
+      assert.equal(st.notebook_path, nb.uri.fsPath);
+      assert.deepEqual(st.active_cell, { cell_id: 'print1', index: target.index });
+      assert.equal(st.text_selection?.cell_id, 'print1');
+      assert.equal(st.text_selection?.text, target.document.getText(new vscode.Range(0, 0, 0, 5)));
+      assert.equal(JSON.stringify(vscode.window.activeNotebookEditor?.visibleRanges), before, 'asking moved the view');
+      assert.equal(vscode.window.activeTextEditor?.document, target.document, 'asking moved the focus');
+    },
+  ],
+  [
     'restarts a killed sidecar and runs again',
     async () => {
       const pid = api.sidecar.pid;
