@@ -211,3 +211,12 @@ func TestRunCellsRunsARangeAndStopsAtTheFirstError(t *testing.T) {
 	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "cell_ids": []string{"m"}}, "not code")
 	m.refused("run_cells", map[string]any{"notebook_path": "nb.ipynb", "cell_ids": []string{"nope"}}, "nope")
 }
+
+func TestEditorStateHeadlessSaysNoEditor(t *testing.T) {
+	m := newMCPSession(t, map[string]string{"nb.ipynb": authoringNotebook})
+	out := m.ok("get_editor_state", map[string]any{"notebook_path": "nb.ipynb"})
+	if !strings.Contains(out, `"attached":false`) || !strings.Contains(out, "no editor is attached") {
+		t.Fatalf("headless get_editor_state: %s", out)
+	}
+	m.refused("get_editor_state", map[string]any{"notebook_path": "../x.ipynb"}, "outside")
+}
