@@ -220,3 +220,33 @@ func TestEditorStateHeadlessSaysNoEditor(t *testing.T) {
 	}
 	m.refused("get_editor_state", map[string]any{"notebook_path": "../x.ipynb"}, "outside")
 }
+
+// A cell a person locked is refused by every tool that would change, delete or
+// move it, saying who locked it; the other cells stay editable.
+func TestLockedCellRefusedByEveryEditingTool(t *testing.T) {
+	locked := strings.Replace(authoringNotebook, `"id": "b", "metadata": {}`, `"id": "b", "metadata": {"mcp-jupyter-lock": {"by": "alice", "at": "2026-12-06T10:00:00Z"}}`, 1)
+	m := newMCPSession(t, map[string]string{"nb.ipynb": locked})
+	nb := filepath.Join(m.ws, "nb.ipynb")
+	before, _ := os.ReadFile(nb)
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"propose_edit", map[string]any{"cell_id": "b", "new_content": "print('changed')"}},
+		{"propose_edit", map[string]any{"index": 2, "new_content": "print('changed')"}},
+		{"edit_cell_source", map[string]any{"cell_id": "b", "old_string": "b ran", "new_string": "x"}},
+		{"delete_cell", map[string]any{"cell_id": "b"}},
+		{"move_cell", map[string]any{"cell_id": "b", "to_index": 0}},
+	} {
+		c.args["notebook_path"] = "nb.ipynb"
+		m.refused(c.tool, c.args, "locked by alice")
+	}
+	if after, _ := os.ReadFile(nb); string(after) != string(before) {
+		t.Fatal("a locked cell's notebook changed")
+	}
+	m.ok("propose_edit", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "c", "new_content": "print('c edited')"})
+	m.ok("insert_cell", map[string]any{"notebook_path": "nb.ipynb", "index": 0, "content": "# new"})
+	if got := cellSources(t, nb)["b"]; got != "print('b ran')" {
+		t.Fatalf("locked cell changed: %q", got)
+	}
+}

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerCellLock } from './cellLock';
 import { editorState } from './editorState';
 import { EnvironmentPicker } from './env/picker';
 import { EnvironmentChoice, KernelController } from './kernel/controller';
@@ -158,6 +159,7 @@ export function activate(context: vscode.ExtensionContext): Api {
   const declared = (context.extension.packageJSON.contributes?.languageModelTools ?? []) as { name: string }[];
   const tools = new LanguageModelTools(sidecar, log, declared);
   context.subscriptions.push(controller, picker, tools);
+  registerCellLock(context);
 
   if (config().get<boolean>('mcpServer.enabled', true)) {
     try {

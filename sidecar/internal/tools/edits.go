@@ -120,6 +120,9 @@ func (c *Call) applyOnce(ctx context.Context, path string, ld *Loaded, build fun
 	if err != nil {
 		return EditOut{}, nil, err
 	}
+	if err := refuseLocked(ld.NB, e); err != nil {
+		return EditOut{}, nil, err
+	}
 	next, applied, err := ld.NB.Apply(e)
 	if err != nil {
 		return EditOut{}, nil, c.resolveErr(path, ld.NB, fmt.Errorf("edit %s: %w", path, err))

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Api } from '../../../src/extension';
@@ -452,6 +453,27 @@ const tests: [string, () => Promise<void>][] = [
       assert.equal(st.text_selection?.text, target.document.getText(new vscode.Range(0, 0, 0, 5)));
       assert.equal(JSON.stringify(vscode.window.activeNotebookEditor?.visibleRanges), before, 'asking moved the view');
       assert.equal(vscode.window.activeTextEditor?.document, target.document, 'asking moved the focus');
+    },
+  ],
+  [
+    'a cell the person locked is refused to the agent, saying who locked it',
+    async () => {
+      const nb = await openNotebook('outputs.ipynb');
+      await vscode.window.showNotebookDocument(nb);
+      const cell = cellById(nb, 'stderr');
+      const source = cell.document.getText();
+      assert.equal(await vscode.commands.executeCommand('mcp-jupyter.toggleCellLock', cell), true, 'the command locked the cell');
+      const edit = (content: string) =>
+        api.sidecar.request(ToolInvokeRequest, { name: 'propose_edit', arguments: { notebook_path: nb.uri.fsPath, cell_id: 'stderr', new_content: content } });
+      const refused = await edit('print("agent")');
+      assert.equal(refused.isError, true, refused.content);
+      assert.match(refused.content, new RegExp(`locked by ${os.userInfo().username}`));
+      assert.equal(cellById(nb, 'stderr').document.getText(), source);
+      assert.equal(await vscode.commands.executeCommand('mcp-jupyter.toggleCellLock', cellById(nb, 'stderr')), false, 'the command unlocked it');
+      const applied = await edit(`${source}\n# unlocked`);
+      assert.equal(applied.isError, false, applied.content);
+      await until('the unlocked edit', () => cellById(nb, 'stderr').document.getText().endsWith('# unlocked'), 10_000);
+      assert.equal((await edit(source)).isError, false);
     },
   ],
   [
