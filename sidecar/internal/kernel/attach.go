@@ -65,6 +65,11 @@ func (r Record) Alive() bool {
 	return false
 }
 
+// ProcessStartTime is when process pid started, as the OS records it (the
+// unit differs by OS; compare values only on one machine): with the pid it
+// names one process, where the pid alone may have been reused.
+func ProcessStartTime(pid int) (uint64, error) { return processStartTime(pid) }
+
 // ownsConnectionFile: the connection file is an absolute kernel-<id>.json,
 // a regular file, and (for a record read from disk) the one next to it.
 func (r Record) ownsConnectionFile() bool {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox_test
 
 // Escape attempts against the real sidecar binary: a real MCP client starts a
@@ -83,6 +85,12 @@ func (h *jailHost) client(t *testing.T, extraEnv ...string) *mcp.ClientSession {
 	t.Helper()
 	cmd := exec.Command(testenv.Binary(t), "mcp", "--standalone", "--workspace", h.ws)
 	cmd.Env = append(append([]string(nil), h.env...), extraEnv...)
+	return h.clientCmd(t, cmd)
+}
+
+// clientCmd connects a real MCP client to the sidecar command cmd.
+func (h *jailHost) clientCmd(t *testing.T, cmd *exec.Cmd) *mcp.ClientSession {
+	t.Helper()
 	cmd.Stderr = &testLog{t: t}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

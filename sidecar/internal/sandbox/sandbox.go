@@ -126,16 +126,50 @@ var sandboxEnv = []string{
 // sidecar, so it has nothing to re-attach to). The kernel removes it when it
 // ends (kernel.Options.PrivateRuntimeDir). The path stays short: ipc socket
 // paths (dir + "/kernel-<uuid>-ipc-N") must fit in 104 bytes.
+//
+// Dirs a killed sidecar left (it could not remove them) are removed first:
+// each dir names its owner (host/pid/start time) in a file "owner".
 func RuntimeDir() (string, error) {
 	parent := os.TempDir()
 	if len(parent) > 40 && runtime.GOOS != "windows" {
 		parent = "/tmp"
 	}
-	dir, err := os.MkdirTemp(parent, "mcpj-sandbox-")
+	reapRuntimeDirs(parent)
+	dir, err := os.MkdirTemp(parent, runtimePrefix)
 	if err != nil {
 		return "", fmt.Errorf("sandbox runtime dir: %w", err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(Owner()), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("sandbox runtime dir: %w", err)
+	}
 	return dir, nil
+}
+
+const runtimePrefix = "mcpj-sandbox-"
+
+// reapRuntimeDirs removes our private runtime dirs whose owning sidecar is
+// gone. The owner file is read only when it is a small regular file (the
+// jail could have replaced it with a FIFO or a link); RemoveAll does not
+// follow links.
+func reapRuntimeDirs(parent string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, runtimePrefix+"*"))
+	for _, d := range dirs {
+		fi, err := os.Lstat(d)
+		if err != nil || !fi.IsDir() || !ownedByUs(fi) {
+			continue
+		}
+		of := filepath.Join(d, "owner")
+		ofi, err := os.Lstat(of)
+		if err != nil || !ofi.Mode().IsRegular() || ofi.Size() > 512 {
+			continue
+		}
+		b, err := os.ReadFile(of)
+		if err != nil || ownerAlive(strings.TrimSpace(string(b))) {
+			continue
+		}
+		os.RemoveAll(d)
+	}
 }
 
 // AllowedFromEnv is MCP_JUPYTER_SANDBOX_READ: absolute host paths (separated
@@ -401,8 +435,84 @@ func within(p, dir string) bool {
 	return p == dir || dir == "/" || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
+// Container labels: every kernel container carries LabelKernel and
+// LabelOwner (host, pid and start time of the sidecar that started it), so a
+// later sidecar finds the containers of one that was killed (ReapOrphans).
+const (
+	LabelKernel = "org.mcp-jupyter.kernel"
+	LabelOwner  = "org.mcp-jupyter.owner"
+)
+
+// DockerLaunch is the launch of a kernel in a container of image: the
+// image's own python3 (Debian and Ubuntu images may have no "python"),
+// nothing of the host's Python. Wrap adds the docker run around it.
+func DockerLaunch(image, dir string) kernel.LaunchSpec {
+	return kernel.LaunchSpec{
+		Name:          "docker:" + image,
+		DisplayName:   "Python 3 (docker: " + image + ")",
+		Language:      "python",
+		Argv:          []string{"python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+		Env:           hostEnvForDocker(),
+		Dir:           dir,
+		InterruptMode: "message",
+	}
+}
+
+// hostEnvForDocker is the docker CLI's environment: ours (DOCKER_HOST,
+// DOCKER_CONFIG, …) without the host Python environment's markers, which
+// would otherwise be reported as the kernel's environment.
+func hostEnvForDocker() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH", "JPY_PARENT_PID":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// Owner is this process's owner label value: host/pid/start time.
+func Owner() string {
+	host, _ := os.Hostname()
+	st, _ := kernel.ProcessStartTime(os.Getpid())
+	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), st)
+}
+
+// ownerAlive reports whether the sidecar an owner label names still runs
+// (on another host: assumed so, we cannot tell).
+func ownerAlive(owner string) bool {
+	parts := strings.Split(owner, "/")
+	if len(parts) != 3 {
+		return false
+	}
+	if host, _ := os.Hostname(); parts[0] != host {
+		return true
+	}
+	var pid int
+	var st uint64
+	if _, err := fmt.Sscan(parts[1], &pid); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscan(parts[2], &st); err != nil {
+		return false
+	}
+	if !kernel.ProcessRunning(pid) {
+		return false
+	}
+	now, err := kernel.ProcessStartTime(pid)
+	return err == nil && now == st
+}
+
 func wrapDocker(docker string, spec kernel.LaunchSpec, o Options) kernel.LaunchSpec {
 	argv := []string{docker, "run", "--rm", "-i", "--init",
+		"--name", "mcp-jupyter-" + filepath.Base(o.RuntimeDir),
+		"--label", LabelKernel + "=1",
+		"--label", LabelOwner + "=" + Owner(),
+		"--cidfile", filepath.Join(o.RuntimeDir, "container.id"),
+		"--cap-drop", "ALL", "--security-opt", "no-new-privileges",
 		"-v", o.RuntimeDir + ":" + o.RuntimeDir,
 		"-v", o.ProjectDir + ":" + o.ProjectDir,
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
@@ -417,13 +527,65 @@ func wrapDocker(docker string, spec kernel.LaunchSpec, o Options) kernel.LaunchS
 		argv = append(argv, "-e", kv)
 	}
 	// The host's python does not exist in the image: run the image's own.
-	argv = append(argv, o.Image, "python", "-m", "ipykernel_launcher", "-f", "{connection_file}")
+	inner := spec.Argv
+	if len(inner) == 0 || filepath.IsAbs(inner[0]) {
+		inner = []string{"python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"}
+	}
+	argv = append(argv, o.Image)
+	argv = append(argv, inner...)
 	out := spec
 	out.Argv = argv
 	// The docker CLI forwards signals unreliably across its client/daemon hop:
 	// interrupt through the control channel instead.
 	out.InterruptMode = "message"
 	return out
+}
+
+// ReapOrphans removes the kernel containers whose sidecar is gone (killed
+// before it could stop them); their `docker run` clients exit with them.
+// It returns how many it removed.
+func ReapOrphans(ctx context.Context) (int, error) {
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return 0, fmt.Errorf("%w: docker is not installed", ErrUnavailable)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, docker, "ps", "-a", "--filter", "label="+LabelKernel+"=1",
+		"--format", "{{.ID}} {{.Label \""+LabelOwner+"\"}}").Output()
+	if err != nil {
+		return 0, fmt.Errorf("list kernel containers: %w", err)
+	}
+	var orphans []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		id, owner, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if id == "" || ownerAlive(owner) {
+			continue
+		}
+		orphans = append(orphans, id)
+	}
+	if len(orphans) == 0 {
+		return 0, nil
+	}
+	if b, err := exec.CommandContext(ctx, docker, append([]string{"rm", "-f"}, orphans...)...).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("remove orphaned kernel containers: %v: %s", err, firstLine(string(b)))
+	}
+	return len(orphans), nil
+}
+
+// CheckImage fails with a clear error when image is not on the engine
+// (docker run would try a registry, which may be unreachable).
+func CheckImage(ctx context.Context, image string) error {
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return fmt.Errorf("%w: docker is not installed", ErrUnavailable)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if b, err := exec.CommandContext(ctx, docker, "image", "inspect", "--format", "{{.Id}}", image).CombinedOutput(); err != nil {
+		return fmt.Errorf("docker image %q is not on this Docker engine (%s): pull or build it first (docker pull %s); it needs python3 with ipykernel", image, firstLine(string(b)), image)
+	}
+	return nil
 }
 
 // withEnv returns env (nil = ours) with overrides replacing same-named entries.
@@ -482,4 +644,54 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// Description says what a (possibly wrapped) launch runs, for kernel info.
+type Description struct {
+	Kind Kind
+	// Executable is the kernel's interpreter: argv[0] inside the jail, or
+	// the image's python3 for a container ("python3 (image IMAGE)").
+	Executable string
+	// Environment is the activated environment prefix (VIRTUAL_ENV or
+	// CONDA_PREFIX), or "docker:IMAGE" for a container.
+	Environment string
+}
+
+// Describe tells what spec runs: unwrapped, in bubblewrap, or in Docker.
+func Describe(spec kernel.LaunchSpec) Description {
+	var d Description
+	if len(spec.Argv) == 0 {
+		return d
+	}
+	d.Executable = spec.Argv[0]
+	switch filepath.Base(spec.Argv[0]) {
+	case "bwrap":
+		d.Kind = Bubblewrap
+		for i, a := range spec.Argv {
+			if a == "--" && i+1 < len(spec.Argv) {
+				d.Executable = spec.Argv[i+1]
+				break
+			}
+		}
+	case "docker":
+		d.Kind = Docker
+		if image, ok := strings.CutPrefix(spec.Name, "docker:"); ok {
+			d.Environment = "docker:" + image
+			for i, a := range spec.Argv {
+				if a == image && i+1 < len(spec.Argv) {
+					d.Executable = spec.Argv[i+1] + " (image " + image + ")"
+					break
+				}
+			}
+		}
+		return d
+	}
+	for _, kv := range spec.Env {
+		if v, ok := strings.CutPrefix(kv, "VIRTUAL_ENV="); ok && d.Environment == "" {
+			d.Environment = v
+		} else if v, ok := strings.CutPrefix(kv, "CONDA_PREFIX="); ok {
+			d.Environment = v
+		}
+	}
+	return d
 }

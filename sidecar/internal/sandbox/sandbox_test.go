@@ -103,12 +103,33 @@ func TestWrap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"/usr/bin/docker", "run", "--rm", "-i", "--init", "-v", "/run/k:/run/k", "-v", "/ws:/ws",
+		want := []string{"/usr/bin/docker", "run", "--rm", "-i", "--init",
+			"--name", "mcp-jupyter-k", "--label", "org.mcp-jupyter.kernel=1", "--label", "org.mcp-jupyter.owner=" + Owner(),
+			"--cidfile", "/run/k/container.id", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+			"-v", "/run/k:/run/k", "-v", "/ws:/ws",
 			"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), "--network", "none", "-w", "/ws/nb",
 			"-e", "IPYTHONDIR=/tmp/ipython", "-e", "MPLCONFIGDIR=/tmp/matplotlib", "-e", "JUPYTER_RUNTIME_DIR=/tmp/jupyter-runtime",
-			"-e", "HOME=/tmp", "jupyter/scipy:1", "python", "-m", "ipykernel_launcher", "-f", "{connection_file}"}
+			"-e", "HOME=/tmp", "jupyter/scipy:1", "python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"}
 		if diff := cmp.Diff(want, got.Argv); diff != "" {
 			t.Errorf("argv (-want +got)\n%s", diff)
+		}
+		if !ownerAlive(Owner()) {
+			t.Errorf("our own owner label %q reads as gone", Owner())
+		}
+		host, _ := os.Hostname()
+		st, _ := kernel.ProcessStartTime(os.Getpid())
+		if ownerAlive(fmt.Sprintf("%s/%d/%d", host, os.Getpid(), st+1)) {
+			t.Errorf("an owner with our pid but another start time (a reused pid) reads as alive")
+		}
+		if ownerAlive(fmt.Sprintf("%s/%d/%d", host, 0, st)) || ownerAlive("") {
+			t.Errorf("a bad owner label reads as alive")
+		}
+		if !ownerAlive("another-host.example/1/2") {
+			t.Errorf("a container of another host's sidecar would be reaped")
+		}
+		d := Describe(kernel.LaunchSpec{Name: "docker:jupyter/scipy:1", Argv: got.Argv})
+		if d.Kind != Docker || d.Executable != "python3 (image jupyter/scipy:1)" || d.Environment != "docker:jupyter/scipy:1" {
+			t.Errorf("Describe: %+v", d)
 		}
 		if got.InterruptMode != "message" {
 			t.Errorf("interrupt mode = %q, want message", got.InterruptMode)

@@ -105,22 +105,8 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 	if info.LanguageInfo.Name != "" {
 		out.Language = info.LanguageInfo.Name
 	}
-	if len(spec.Argv) > 0 {
-		out.Executable = spec.Argv[0]
-		switch filepath.Base(spec.Argv[0]) {
-		case "bwrap":
-			out.Sandbox = string(sandbox.Bubblewrap)
-		case "docker":
-			out.Sandbox = string(sandbox.Docker)
-		}
-	}
-	for _, kv := range spec.Env {
-		if v, ok := strings.CutPrefix(kv, "VIRTUAL_ENV="); ok && out.Environment == "" {
-			out.Environment = v
-		} else if v, ok := strings.CutPrefix(kv, "CONDA_PREFIX="); ok {
-			out.Environment = v
-		}
-	}
+	d := sandbox.Describe(spec)
+	out.Sandbox, out.Executable, out.Environment = string(d.Kind), d.Executable, d.Environment
 	return out
 }
 
@@ -194,8 +180,22 @@ func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, err
 	if err := sandbox.Check(ctx, kind); err != nil {
 		return KernelOut{}, fmt.Errorf("sandbox %s %w: %w; start without sandbox/docker_image to run the kernel unconfined", kind, ErrUnavailable, err)
 	}
-	spec, err := c.launchSpec(ctx, in, path, kind)
-	if err != nil {
+	var spec kernel.LaunchSpec
+	if kind == sandbox.Docker {
+		// The image's python runs the kernel: no host Python is looked up.
+		if in.VenvPath != "" || in.KernelName != "" {
+			return KernelOut{}, fmt.Errorf("%w: venv_path and kernel_name name host environments; with docker_image the image's python3 runs the kernel: drop one", ErrBadArguments)
+		}
+		if err := sandbox.CheckImage(ctx, in.DockerImage); err != nil {
+			return KernelOut{}, err
+		}
+		if n, err := sandbox.ReapOrphans(ctx); err != nil {
+			c.Core.Logger.Warn("reap orphaned kernel containers", "err", err)
+		} else if n > 0 {
+			c.Core.Logger.Info("removed kernel containers a killed sidecar left", "count", n)
+		}
+		spec = sandbox.DockerLaunch(in.DockerImage, filepath.Dir(path))
+	} else if spec, err = c.launchSpec(ctx, in, path, kind); err != nil {
 		return KernelOut{}, err
 	}
 	var tune []func(*kernel.Options)
