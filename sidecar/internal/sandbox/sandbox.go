@@ -172,6 +172,10 @@ func reapRuntimeDirs(parent string) {
 	}
 }
 
+// NetworkFromEnv is MCP_JUPYTER_SANDBOX_NETWORK=1: the user allows sandboxed
+// kernels the network (off by default).
+func NetworkFromEnv() bool { return os.Getenv("MCP_JUPYTER_SANDBOX_NETWORK") == "1" }
+
 // AllowedFromEnv is MCP_JUPYTER_SANDBOX_READ: absolute host paths (separated
 // like PATH) the user lets a sandboxed kernel read although they lie in a
 // hidden folder (e.g. ~/data).
@@ -280,6 +284,13 @@ func bubblewrapArgs(bwrap string, spec kernel.LaunchSpec, o Options, writable bo
 			argv = append(argv, "--tmpfs", m)
 		}
 	}
+	// The masks are read-only too: nothing written there could be mistaken
+	// for the host's (the jail's own /tmp stays writable).
+	for _, m := range masks {
+		if st, err := os.Stat(m); err == nil && st.IsDir() {
+			argv = append(argv, "--remount-ro", m)
+		}
+	}
 	if spec.Dir != "" {
 		argv = append(argv, "--chdir", spec.Dir)
 	}
@@ -325,6 +336,11 @@ func maskedDirs(o Options) []string {
 		}
 	}
 	cands = append(cands, "/run/user", "/root", os.TempDir())
+	if os.Getuid() == 0 {
+		// Run as root, the jail's uid 0 still owns root's files: hide the
+		// well-known root-only secrets (other root-owned files stay readable).
+		cands = append(cands, "/etc/shadow", "/etc/gshadow", "/etc/ssh", "/etc/sudoers", "/etc/sudoers.d", "/var/lib/docker")
+	}
 	var out []string
 	for _, c := range cands {
 		c = filepath.Clean(c)
@@ -619,8 +635,12 @@ func Check(ctx context.Context, k Kind) error {
 		}
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		if out, err := exec.CommandContext(ctx, bwrap, "--ro-bind", "/", "/", "--unshare-net", "true").CombinedOutput(); err != nil {
-			return fmt.Errorf("%w: bubblewrap cannot create a sandbox here (%v: %s); user namespaces may be disabled", ErrUnavailable, err, strings.TrimSpace(string(out)))
+		// The namespaces and mounts a kernel's jail uses, so a host that
+		// refuses them (user namespaces disabled) fails here, clearly.
+		probe := []string{"--unshare-user", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
+			"--new-session", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "true"}
+		if out, err := exec.CommandContext(ctx, bwrap, probe...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%w: bubblewrap cannot create a sandbox here (%v: %s); user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone, or an AppArmor profile restricting them)", ErrUnavailable, err, strings.TrimSpace(string(out)))
 		}
 		return nil
 	case Docker:

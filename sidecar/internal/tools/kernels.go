@@ -229,7 +229,7 @@ func (c *Call) confine(ctx context.Context, kind sandbox.Kind, image, nbPath str
 	if err != nil {
 		return spec, nil, err
 	}
-	wrapped, err := sandbox.Wrap(spec, sandbox.Options{Kind: kind, Image: image, ProjectDir: project, RuntimeDir: runtime, Hide: c.sandboxHidden(), ReadOnly: sandbox.AllowedFromEnv()})
+	wrapped, err := sandbox.Wrap(spec, sandbox.Options{Kind: kind, Image: image, ProjectDir: project, RuntimeDir: runtime, Hide: c.sandboxHidden(), ReadOnly: sandbox.AllowedFromEnv(), Network: sandbox.NetworkFromEnv()})
 	if err != nil {
 		os.Remove(runtime)
 		return spec, nil, fmt.Errorf("sandbox %s: %w", kind, err)
