@@ -10,6 +10,7 @@ import {
   Disposable,
   MessageConnection,
   NotificationType,
+  ParameterStructures,
   RequestType,
   StreamMessageReader,
   StreamMessageWriter,
@@ -199,7 +200,10 @@ export class SidecarClient {
     await this.start();
     const conn = this.conn;
     if (!conn) throw new SidecarNotRunningError('the MCP Jupyter sidecar is not running');
-    return token ? conn.sendRequest(type, params, token) : conn.sendRequest(type, params);
+    // A method object made by another copy of vscode-jsonrpc (a test bundle's) carries a foreign
+    // ParameterStructures instance this copy does not recognise: send by method name, params by name.
+    const own = new RequestType<P, R, void>(type.method, ParameterStructures.byName);
+    return token ? conn.sendRequest(own, params, token) : conn.sendRequest(own, params);
   }
 
   private async spawnAndInitialize(): Promise<void> {
