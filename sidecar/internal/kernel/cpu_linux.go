@@ -9,8 +9,11 @@ import (
 	"time"
 )
 
-// processTreeCPU is the CPU time (user+system) used so far by pid and its
-// descendants (a sandbox wrapper's kernel is its child).
+// processTreeCPU is how much CPU pid and its descendants (a sandbox
+// wrapper's kernel is its child) used or wanted so far: per thread, the time
+// on a CPU plus the time runnable on a run queue (/proc/<pid>/task/*/schedstat).
+// A starved kernel on a loaded machine waits on the run queue; a stuck one
+// sleeps and accrues neither. Without schedstat: utime+stime.
 func processTreeCPU(pid int) (time.Duration, bool) {
 	var total time.Duration
 	seen := map[int]bool{}
@@ -20,7 +23,10 @@ func processTreeCPU(pid int) (time.Duration, bool) {
 			return true
 		}
 		seen[p] = true
-		d, ok := processCPU(p)
+		d, ok := processSched(p)
+		if !ok {
+			d, ok = processCPU(p)
+		}
 		if !ok {
 			return false
 		}
@@ -41,6 +47,32 @@ func processTreeCPU(pid int) (time.Duration, bool) {
 	}
 	if !walk(pid, 0) {
 		return 0, false
+	}
+	return total, true
+}
+
+// processSched sums run and run-queue wait time over the threads of pid.
+func processSched(pid int) (time.Duration, bool) {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if len(files) == 0 {
+		return 0, false
+	}
+	var total time.Duration
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // a thread that just ended
+		}
+		fs := strings.Fields(string(b))
+		if len(fs) < 2 {
+			return 0, false
+		}
+		run, err1 := strconv.ParseInt(fs[0], 10, 64)
+		wait, err2 := strconv.ParseInt(fs[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, false
+		}
+		total += time.Duration(run + wait)
 	}
 	return total, true
 }

@@ -141,6 +141,8 @@ type startRecorder struct {
 	// portTaken: the kernel said a port we gave it is in use (ipykernel
 	// lives on when only its heartbeat thread failed to bind).
 	portTaken bool
+	// activity: CPU run + run-queue time of the kernel over the stuck window.
+	activity time.Duration
 }
 
 func newStartRecorder(deadline time.Time) *startRecorder {
@@ -570,13 +572,14 @@ const attachBusyWait = time.Second
 
 // watchStages closes stuck when, after the kernel bound its first socket,
 // no stage was reached for the stage timeout and the kernel's processes
-// used (almost) no CPU meanwhile: slow is fine, idle and silent is stuck.
+// neither ran nor waited to run meanwhile: slow or starved is fine, asleep
+// and silent is stuck.
 // Before the first bind the kernel imports its modules, which may take long:
 // only StartTimeout bounds that. Without CPU accounting (not Linux) it never
 // fires.
 func (inc *incarnation) watchStages(rec *startRecorder, stuck chan<- struct{}, stop <-chan struct{}) {
 	limit := inc.k.opts.stageTimeout()
-	// Below this much CPU over the limit a kernel counts as idle.
+	// Below this much CPU (used or waited for) over the limit a kernel is idle.
 	idle := limit / 50
 	t := time.NewTicker(min(limit/8, 250*time.Millisecond))
 	defer t.Stop()
@@ -616,6 +619,9 @@ func (inc *incarnation) watchStages(rec *startRecorder, stuck chan<- struct{}, s
 			lastAt, lastCPU = time.Now(), cpu // busy: slow, not stuck
 			continue
 		}
+		rec.mu.Lock()
+		rec.activity = cpu - lastCPU
+		rec.mu.Unlock()
 		close(stuck)
 		return
 	}
@@ -638,14 +644,14 @@ func (inc *incarnation) startErr(sctx context.Context, stuck <-chan struct{}, er
 	select {
 	case <-stuck:
 		inc.start.mu.Lock()
-		taken := inc.start.portTaken
+		taken, activity := inc.start.portTaken, inc.start.activity
 		inc.start.mu.Unlock()
 		if taken {
 			return fmt.Errorf("%w (the kernel said %q; process %d)", errPortTaken, addrInUse, inc.pid)
 		}
 		a := inc.start.snapshot()
-		return fmt.Errorf("%w: %w at stage %q for %s with process %d alive and idle", ErrStartTimeout, errStageStuck,
-			a.firstMissing(), inc.k.opts.stageTimeout(), inc.pid)
+		return fmt.Errorf("%w: %w at stage %q for %s with process %d alive and asleep (%s on or waiting for a CPU)", ErrStartTimeout, errStageStuck,
+			a.firstMissing(), inc.k.opts.stageTimeout(), inc.pid, activity.Round(time.Millisecond))
 	default:
 	}
 	if sctx.Err() == context.DeadlineExceeded {
