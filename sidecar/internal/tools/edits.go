@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
 )
 
 // EditCellIn are propose_edit's arguments.
@@ -129,7 +130,7 @@ func (c *Call) edit(ctx context.Context, rawPath string, build func(ld *Loaded) 
 // writeAtomic replaces path with data through a temp file + rename, after
 // checking that the file still has the content the edit was computed from.
 func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
-	cur, err := os.ReadFile(path)
+	cur, err := workspace.ReadRegular(path, workspace.ReadOptions{Max: notebookmodel.MaxBytes})
 	if err != nil {
 		return fmt.Errorf("re-read %s before writing: %w", path, err)
 	}
