@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
 )
 
 // EditCellIn are propose_edit's arguments.
@@ -231,7 +232,7 @@ func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
 	}
 	// The check comes last, right before the rename: another program's write
 	// during the (slow) fsync above is seen, and the edit is computed again.
-	cur, err := os.ReadFile(path)
+	cur, err := workspace.ReadRegular(path, workspace.ReadOptions{Max: notebookmodel.MaxBytes})
 	if err != nil {
 		return fmt.Errorf("re-read %s before writing: %w", path, err)
 	}

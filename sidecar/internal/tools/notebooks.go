@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/workspace"
 )
 
 // Where a notebook view came from.
@@ -53,7 +53,7 @@ func (c *Call) LoadNotebook(ctx context.Context, path string) (*Loaded, error) {
 	if c.EditorOnly {
 		return nil, fmt.Errorf("%w: %s", ErrNotOpen, path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := workspace.ReadRegular(path, workspace.ReadOptions{Max: notebookmodel.MaxBytes})
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s does not exist (paths are relative to the workspace folder %s)", ErrNotebookNotFound, path, firstRoot(c))
