@@ -256,7 +256,7 @@ func TestServeProtocolBasics(t *testing.T) {
 	snap.Cells = append([]notebookmodel.SnapshotCell{}, snap.Cells...)
 	snap.Cells[0].Source = "# Attached snapshot"
 	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "get_notebook_outline", Arguments: args, Snapshot: &snap}, &res)
-	if res.IsError || !strings.Contains(res.Content, "Attached snapshot") || !strings.Contains(res.Content, `"source":"buffer"`) {
+	if res.IsError || !strings.Contains(res.Content, "Attached snapshot") || !strings.Contains(res.Content, "(buffer v") {
 		t.Errorf("outline with snapshot: %+v", res)
 	}
 	// An image output of the buffer reaches the model as an image part (the extension hands it to vision models).
@@ -274,7 +274,7 @@ func TestServeProtocolBasics(t *testing.T) {
 	res.Images = nil
 	// Without a snapshot the sidecar asks the editor (reverse call).
 	e.mustCall(protocol.MethodToolInvoke, protocol.ToolInvokeParams{Name: "get_notebook_outline", Arguments: args}, &res)
-	if res.IsError || !strings.Contains(res.Content, "From the buffer") || !strings.Contains(res.Content, `"source":"editor"`) {
+	if res.IsError || !strings.Contains(res.Content, "From the buffer") || !strings.Contains(res.Content, "(editor v") {
 		t.Errorf("outline via editor/snapshot: %+v", res)
 	}
 	// Edits go to the editor, never to disk, while the notebook is open.

@@ -79,7 +79,7 @@ async def main():
                       f"{name}: openWorldHint must be {runs_code} (true exactly for the tools that run arbitrary code)")
                 if runs_code:
                     check(t.annotations.destructive_hint is True, f"{name}: runs arbitrary code, so destructiveHint must be true")
-                check(t.output_schema is not None, f"{name}: no outputSchema")
+                check(t.input_schema is not None, f"{name}: no inputSchema")
                 check(t.description and t.title, f"{name}: title/description missing")
             check(tools["get_notebook_outline"].annotations.read_only_hint, "outline must be read-only")
             check(tools["delete_cell"].annotations.destructive_hint, "delete_cell must be destructive")

@@ -54,7 +54,7 @@ test("lists tools with annotations and schemas", async () => {
       assert.ok(byName[name], `${name} listed`);
       // run_cell_async runs arbitrary code: open world; the others are not.
       assert.equal(byName[name].annotations.openWorldHint, name === "run_cell_async");
-      assert.ok(byName[name].outputSchema, `${name} has an output schema`);
+      assert.ok(byName[name].inputSchema, `${name} has an input schema`);
     }
     assert.equal(byName.get_notebook_outline.annotations.readOnlyHint, true);
     assert.equal(byName.delete_cell.annotations.destructiveHint, true);

@@ -105,14 +105,16 @@ func addTool(srv *mcp.Server, core *tools.Core, t *tools.Tool, logger *slog.Logg
 	// read-only tool is not destructive; a tool that runs code is open-world.
 	openWorld := t.OpenWorld
 	destructive := t.Destructive && !t.ReadOnly
+	// No outputSchema: tools/list goes out with every agent request (M3:
+	// ≤ 24 KB), the output schemas were more than half of it, and a model
+	// never reads them: it reads the result, whose text content is written
+	// for it (ModelText). structuredContent is still sent for programs.
 	srv.AddTool(&mcp.Tool{
-		Name:         t.Name,
-		Title:        t.Title,
-		Description:  t.Description,
-		InputSchema:  t.InputSchema,
-		OutputSchema: t.OutputSchema,
-		Annotations: &mcp.ToolAnnotations{
-			Title:           t.Title,
+		Name:        t.Name,
+		Title:       t.Title,
+		Description: t.Description,
+		InputSchema: t.InputSchema,
+		Annotations: &mcp.ToolAnnotations{ // the title is the tool's own, not repeated here
 			ReadOnlyHint:    t.ReadOnly,
 			DestructiveHint: &destructive,
 			IdempotentHint:  t.Idempotent,

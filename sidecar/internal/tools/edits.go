@@ -54,7 +54,8 @@ type EditOut struct {
 	Version      int                          `json:"version" jsonschema:"buffer version after the edit (0 on disk)"`
 	CellID       string                       `json:"cell_id,omitempty" jsonschema:"the cell the edit created or changed"`
 	Index        int                          `json:"index" jsonschema:"its index after the edit (-1 when deleted)"`
-	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"the notebook outline after the edit"`
+	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"the outline after the edit; of a large notebook only the cells around the edit (3 either side)"`
+	CellCount    int                          `json:"cell_count" jsonschema:"cells in the notebook after the edit"`
 	Note         string                       `json:"note,omitempty" jsonschema:"how an index you gave was read: the cell you saw there and where it is now"`
 }
 
@@ -168,15 +169,7 @@ func (c *Call) applyOnce(ctx context.Context, path string, ld *Loaded, build fun
 		out.AppliedVia = "editor"
 		out.Version = res.Version
 	}
-	out.Cells = next.Outline()
-	if out.Cells == nil {
-		out.Cells = []notebookmodel.OutlineEntry{}
-	}
-	for _, e := range out.Cells {
-		if e.ID == cellID && cellID != "" {
-			out.Index = e.Index
-		}
-	}
+	out.neighbourhood(next, cellID, ops)
 	return out, next, nil
 }
 

@@ -22,6 +22,8 @@ type OverrideCell struct {
 type OutlineIn struct {
 	NotebookPath      string         `json:"notebook_path" jsonschema:"path of the .ipynb file"`
 	StructureOverride []OverrideCell `json:"structure_override,omitempty" jsonschema:"outline these cells instead of reading the notebook (e.g. a buffer you hold)"`
+	Offset            int            `json:"offset,omitempty" jsonschema:"first cell index of the page (default 0; next_offset of the previous page)"`
+	Limit             int            `json:"limit,omitempty" jsonschema:"at most this many cells (default: as many as fit in about 20 KB)"`
 }
 
 // OutlineOut is a notebook outline.
@@ -32,7 +34,10 @@ type OutlineOut struct {
 	Language     string                       `json:"language,omitempty"`
 	CellCount    int                          `json:"cell_count"`
 	Kernel       string                       `json:"kernel" jsonschema:"the notebook kernel's status, or none"`
-	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"one entry per cell: index, id, type, title, execution count, output summary"`
+	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"this page's cells: index, id, type, title, execution count, output summary"`
+	Offset       int                          `json:"offset" jsonschema:"index of the page's first cell"`
+	More         bool                         `json:"more" jsonschema:"true when cells after this page were left out"`
+	NextOffset   int                          `json:"next_offset,omitempty" jsonschema:"pass as offset for the next page (when more)"`
 }
 
 // CellIn names one cell.
@@ -139,14 +144,14 @@ func getOutline(ctx context.Context, c *Call, in OutlineIn) (OutlineOut, error) 
 		}
 		out := c.outlineOf(&Loaded{Path: path, NB: notebookmodel.FromSnapshot(snap)})
 		out.Source = "override"
-		return out, nil
+		return out.page(in.Offset, in.Limit)
 	}
 	ld, err := c.LoadNotebook(ctx, path)
 	if err != nil {
 		return OutlineOut{}, err
 	}
 	c.seeAll(path, ld.NB)
-	return c.outlineOf(ld), nil
+	return c.outlineOf(ld).page(in.Offset, in.Limit)
 }
 
 func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error) {

@@ -353,6 +353,9 @@ func tidySchema(s *jsonschema.Schema, input bool) {
 	}
 	for name, p := range s.Properties {
 		tidySchema(p, input)
+		if name == "notebook_path" && input {
+			p.Description = notebookPathDoc
+		}
 		if !(p.Type == "string" || slices.Contains(p.Types, "string")) || len(p.Enum) > 0 {
 			continue
 		}
@@ -373,3 +376,7 @@ func tidySchema(s *jsonschema.Schema, input bool) {
 		tidySchema(sub, input)
 	}
 }
+
+// notebookPathDoc is the one description of notebook_path, the argument
+// almost every tool takes.
+const notebookPathDoc = "the .ipynb file, relative to the workspace or absolute"
