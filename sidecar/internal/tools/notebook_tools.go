@@ -33,6 +33,7 @@ type OutlineOut struct {
 	CellCount    int                          `json:"cell_count"`
 	Kernel       string                       `json:"kernel" jsonschema:"the notebook kernel's status, or none"`
 	Cells        []notebookmodel.OutlineEntry `json:"cells" jsonschema:"one entry per cell: index, id, type, title, execution count, output summary"`
+	Provenance   map[string]string            `json:"provenance,omitempty" jsonschema:"per cell id, for cells with a record: who created, last edited and last ran it (agent or human, when, which tool call)"`
 }
 
 // CellIn names one cell.
@@ -66,6 +67,7 @@ type CellOut struct {
 	RawResource     string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
 	NotebookSource  string            `json:"notebook_source" jsonschema:"buffer | editor | disk"`
 	Note            string            `json:"note,omitempty" jsonschema:"how an index you gave was read: the cell you saw there and where it is now"`
+	Provenance      *CellProvenance   `json:"provenance,omitempty" jsonschema:"who created, last edited and last ran this cell (agent or human, when, which tool call), as far as the sidecar saw"`
 }
 
 // ResourceLinks names the resource holding outputs too large to inline.
@@ -144,7 +146,9 @@ func getOutline(ctx context.Context, c *Call, in OutlineIn) (OutlineOut, error) 
 		return OutlineOut{}, err
 	}
 	c.seeAll(path, ld.NB)
-	return c.outlineOf(ld), nil
+	out := c.outlineOf(ld)
+	out.Provenance = c.provenanceLines(path, ld.NB)
+	return out, nil
 }
 
 func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error) {
@@ -171,7 +175,7 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	}
 	out := CellOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Language: cell.Language, Source: cell.Source,
 		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
-		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note}
+		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note, Provenance: c.Provenance(path, cell.ID)}
 	if r := []rune(out.Source); len(r) > max {
 		out.Source = string(r[:max])
 		out.SourceTruncated = true
