@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = 'bf5b8d162ac52f0e';
+export const PROTOCOL_HASH = '923a193e610c66ce';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -266,6 +266,13 @@ export interface ExecutionStateParams {
   evalue?: string;
   /** Seq continues the execution's seq counter. */
   seq: number;
+  /**
+   * Stamp is, on the final state of a person's run of a cell, the sync
+   * record to keep in that cell's nbformat metadata under "mcp-jupyter"
+   * (the extension writes it when the notebook is saved, so a run puts no
+   * step on the undo stack); absent otherwise.
+   */
+  stamp?: unknown;
 }
 
 /** KernelStatusChangedParams reports a kernel status. */

@@ -7,6 +7,7 @@ import { captureSnapshot, findNotebook, normalizePath, NotebookType } from '../n
 import type { SidecarClient } from '../sidecar/client';
 import { savedEnvironmentOf } from '../snapshot';
 import { cellIdOf } from '../snapshot';
+import { stampedMetadata } from '../provenance';
 import {
   ExecutionOutputParams,
   ExecutionStateParams,
@@ -77,6 +78,8 @@ export class KernelController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusByCell = new WeakMap<vscode.NotebookCell, string>();
   private readonly used = new Set<string>();
+  /** Stamps of finished human runs, written when the notebook is saved (no undo step at run end). */
+  private readonly stamps = new RunStamps();
   /** Time of the last Run Cell click and of the first output after it (for the benchmark). */
   lastRunTiming: { clickedAt: number; firstOutputAt?: number } | undefined;
 
@@ -91,7 +94,7 @@ export class KernelController implements vscode.Disposable {
     this.controller.supportsExecutionOrder = true;
     this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
-    this.disposables.push(this.controller);
+    this.disposables.push(this.controller, this.stamps);
 
     sidecar.onNotification(Methods.executionOutput, (p) => this.onOutput(p as ExecutionOutputParams));
     sidecar.onNotification(Methods.executionState, (p) => this.onState(p as ExecutionStateParams));
@@ -321,6 +324,9 @@ export class KernelController implements vscode.Disposable {
       return;
     }
     if (!terminal.has(s.status)) return;
+    // protocol.gen.ts ExecutionStateParams.stamp: a human run's sync stamp, written on save.
+    const stamp = (s as { stamp?: unknown }).stamp;
+    if (run.origin === 'human' && stamp !== undefined) this.stamps.hold(run.cell, stamp);
     this.ensureStarted(run, toMs(s.startedAt));
     let success: boolean | undefined = s.status === 'ok';
     if (s.status === 'aborted') success = undefined;
@@ -435,5 +441,54 @@ export class KernelController implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * Holds the stamps of finished human runs until their notebook is saved: a run's
+ * stamp in the buffer at run end would be an undo step (see provenance.ts).
+ */
+export class RunStamps implements vscode.Disposable {
+  private readonly held = new Map<vscode.NotebookDocument, Map<vscode.NotebookCell, unknown>>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor() {
+    this.subscription = vscode.workspace.onWillSaveNotebookDocument((e) => {
+      const edit = this.takeEdit(e.notebook);
+      if (edit) e.waitUntil(Promise.resolve(edit));
+    });
+  }
+
+  /** Keeps the stamp of a finished run of cell for the next save (the newest run wins). */
+  hold(cell: vscode.NotebookCell, stamp: unknown): void {
+    if (stamp === undefined || stamp === null) return;
+    let cells = this.held.get(cell.notebook);
+    if (!cells) {
+      cells = new Map();
+      this.held.set(cell.notebook, cells);
+    }
+    cells.set(cell, stamp);
+  }
+
+  /** The edit writing every held stamp of the notebook's cells still in it, or undefined. */
+  takeEdit(notebook: vscode.NotebookDocument): vscode.WorkspaceEdit | undefined {
+    const cells = this.held.get(notebook);
+    this.held.delete(notebook);
+    if (!cells || cells.size === 0) return undefined;
+    const edits: vscode.NotebookEdit[] = [];
+    for (const [cell, stamp] of cells) {
+      if (cell.index < 0 || cell.notebook !== notebook) continue; // deleted since it ran
+      const metadata = stampedMetadata(cell.metadata as Record<string, unknown>, stamp);
+      edits.push(vscode.NotebookEdit.updateCellMetadata(cell.index, metadata));
+    }
+    if (edits.length === 0) return undefined;
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, edits);
+    return edit;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.held.clear();
   }
 }

@@ -1,12 +1,15 @@
 package tools
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/nbsync"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 )
 
 // Provenance: per cell, who created it, last edited it and last ran it
@@ -195,4 +198,24 @@ func (c *Call) provenanceLines(path string, nb *notebookmodel.Notebook) map[stri
 		return nil
 	}
 	return out
+}
+
+// RunStamp is the sync stamp of a finished run of a cell (the value kept
+// under "mcp-jupyter" in its metadata), or nil while it runs or without a
+// cell. The serve door sends it with a person's final execution/state; the
+// extension writes it when the notebook is saved, so a person's run adds no
+// edit (no undo step) to the buffer.
+func RunStamp(s *session.Session, e *session.Execution) json.RawMessage {
+	if e == nil || e.CellID == "" {
+		return nil
+	}
+	st := e.State()
+	if !st.Done() {
+		return nil
+	}
+	b, err := json.Marshal(nbsync.StampFor(nbsync.Run{Code: e.Code, Origin: e.Origin, Status: st.Status, ExecutionCount: st.ExecutionCount}, kernelID(s)))
+	if err != nil {
+		return nil
+	}
+	return b
 }
