@@ -239,13 +239,16 @@ func TestI1BenchRow(t *testing.T) {
 	start = time.Now()
 	k := runI1Kernel(t, seed, kn, 24)
 	withKernel := time.Since(start)
-	wrong := a.WrongCell + k.WrongCell
-	lost := a.LostEdits + a.LostHuman + k.LostEdits + k.LostHuman
+	start = time.Now()
+	sv := runI1Serve(t, seed, 300)
+	serve := time.Since(start)
+	wrong := a.WrongCell + k.WrongCell + sv.WrongCell
+	lost := a.LostEdits + a.LostHuman + k.LostEdits + k.LostHuman + sv.LostEdits + sv.LostHuman
 	row := map[string]any{"id": "I1", "what": "randomized human/agent interleavings: wrong-cell actions / lost edits / undetected kernel-notebook divergences",
 		"ours": float64(wrong + lost + k.Undetected), "reference": nil, "ratio": nil, "unit": "count", "goal": "0 / 0 / 0",
-		"n": a.Interleavings + k.Interleavings, "p95_ours": nil, "p95_reference": nil,
-		"note": fmt.Sprintf("%d / %d / %d; seed %d; %d interleavings (open buffer with VS Code version semantics and headless file, half each; %d agent calls, %d refused, %d of them spurious) in %.1f s + %d with a real kernel (%d runs, %d divergences, all reported) in %.1f s; replay: MCP_JUPYTER_I1_SEED=%d go test -run 'TestInterleavings' ./sidecar/internal/tools/",
-			wrong, lost, k.Undetected, seed, a.Interleavings, a.AgentCalls, a.Refused, a.Spurious, plain.Seconds(), k.Interleavings, k.Runs, k.Divergences, withKernel.Seconds(), seed)}
+		"n": a.Interleavings + k.Interleavings + sv.Interleavings, "p95_ours": nil, "p95_reference": nil,
+		"note": fmt.Sprintf("%d / %d / %d; seed %d; %d interleavings in process (open buffer with VS Code version semantics and headless file, half each; %d agent calls, %d refused, %d of them spurious) in %.1f s + %d with a real kernel (%d runs, %d divergences, %d reported) in %.1f s + %d through the real `serve` binary (tool/invoke, editor/applyEdit; %d agent calls) in %.1f s; replay: MCP_JUPYTER_I1_SEED=%d go test -run 'TestInterleavings' ./sidecar/internal/tools/",
+			wrong, lost, k.Undetected, seed, a.Interleavings, a.AgentCalls, a.Refused, a.Spurious, plain.Seconds(), k.Interleavings, k.Runs, k.Divergences, k.Divergences-k.Undetected, withKernel.Seconds(), sv.Interleavings, sv.AgentCalls, serve.Seconds(), seed)}
 	f, err := os.Create(out)
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +259,7 @@ func TestI1BenchRow(t *testing.T) {
 	if err := enc.Encode(row); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range append(a.Failures, k.Failures...) {
+	for _, f := range append(append(a.Failures, k.Failures...), sv.Failures...) {
 		t.Log(f)
 	}
 }
