@@ -144,8 +144,8 @@ type world struct {
 
 	// invokeFn, when set, calls tools through another door (the real serve binary).
 	invokeFn func(name string, args map[string]any, snap *notebookmodel.Snapshot) (any, error)
-	ran    map[string]string
-	ranID  map[string]string
+	ran      map[string]string
+	ranID    map[string]string
 }
 
 func (w *world) fresh(prefix string) string {
