@@ -3,4 +3,4 @@
 package protocol
 
 // Hash identifies this exact contract; the extension sends its own in initialize.
-const Hash = "bac821862d06c324"
+const Hash = "4c447e11b6c16b33"

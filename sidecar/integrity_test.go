@@ -6,9 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 	"github.com/mcp-jupyter/mcp-jupyter/protocol"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/nbsync"
 )
 
 const scenarioNotebook = `{
@@ -128,5 +131,34 @@ func TestIndexBlindnessServe(t *testing.T) {
 	e.mu.Unlock()
 	if len(last.Edits) != 1 || last.Edits[0].Op != notebookmodel.OpReplaceSource || last.Edits[0].Index != 3 {
 		t.Errorf("the editor was asked for %+v, want replaceSource at index 3 (c-data)", last.Edits)
+	}
+}
+
+// TestHumanRunLeavesUndoStackAlone: a person's run must not put an edit on
+// VS Code's undo stack (Undo after a run undoes the person's last edit). The
+// sidecar sends no editor/applyEdit for a human run; the sync stamp travels
+// with the run's final execution/state, for the extension to write into the
+// cell's metadata when the notebook is saved.
+func TestHumanRunLeavesUndoStackAlone(t *testing.T) {
+	py := testenv.Python(t)
+	e := startServe(t)
+	e.initialize()
+	e.openBuffer("Undo")
+	var k protocol.KernelInfo
+	e.mustCall(protocol.MethodKernelStart, protocol.KernelStartParams{NotebookPath: e.nb, Environment: &protocol.EnvironmentRef{Kind: "venv", Path: filepath.Dir(filepath.Dir(py))}}, &k)
+	st := e.runHuman("calc", "x = 1")
+	if st.Status != protocol.StatusOK {
+		t.Fatalf("run: %+v", st)
+	}
+	stamp, ok := nbsync.ReadStamp(json.RawMessage(`{"mcp-jupyter":` + string(st.Stamp) + `}`))
+	if len(st.Stamp) == 0 || !ok || stamp.SourceHash != nbsync.SourceHash("x = 1") || stamp.Origin != protocol.OriginHuman || stamp.Status != "ok" {
+		t.Errorf("final execution/state carries no usable stamp: %s", st.Stamp)
+	}
+	// Give a late stamp edit time to show up (the old code sent it right after the run).
+	time.Sleep(1500 * time.Millisecond)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.edits) != 0 {
+		t.Errorf("a human run sent %d editor/applyEdit (undo steps): %+v", len(e.edits), e.edits)
 	}
 }

@@ -166,6 +166,15 @@ func TestSeedAPIAsWritten(t *testing.T) {
 	if st := waitDone(task["task_id"].(string)); st["status"] != "ok" {
 		t.Fatalf("get_execution_stream: %v", st)
 	}
+	// Provenance: the run and the agent's edit of c-data are on record.
+	if rd := seedCall(t, cs, "read_cell_smart", map[string]any{"notebook_path": nb, "index": 3}); func() bool {
+		p, _ := rd["provenance"].(map[string]any)
+		ran, _ := p["last_ran"].(map[string]any)
+		ed, _ := p["last_edited"].(map[string]any)
+		return ran["by"] != "agent" || ed["by"] != "agent" || ed["tool"] != "propose_edit"
+	}() {
+		t.Errorf("provenance of c-data after propose_edit and run_cell_async: %v", rd["provenance"])
+	}
 	ov2 := seedCall(t, cs, "run_cell_async", map[string]any{"notebook_path": nb, "index": 2, "code_override": "print(len(data))"})
 	if st := waitDone(ov2["task_id"].(string)); !strings.Contains(st["llm_summary"].(string), "4") {
 		t.Errorf("run_cell_async(code_override) output: %v", st)

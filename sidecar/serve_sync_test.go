@@ -83,7 +83,7 @@ func (e *extension) runHuman(cellID, code string) protocol.ExecutionStateParams 
 
 // TestServeSyncStatus: the sidecar pushes sync/status when the live buffer and
 // the kernel drift apart and when they agree again, stays quiet through a
-// burst of runs, and stamps human runs through editor/applyEdit.
+// burst of runs, and sends a human run's stamp with its final state.
 func TestServeSyncStatus(t *testing.T) {
 	py := testenv.Python(t)
 	t.Setenv(checkpoint.KeyFileEnv, filepath.Join(t.TempDir(), "checkpoint.key"))
@@ -97,29 +97,16 @@ func TestServeSyncStatus(t *testing.T) {
 	var k protocol.KernelInfo
 	e.mustCall(protocol.MethodKernelStart, protocol.KernelStartParams{NotebookPath: e.nb, Environment: &protocol.EnvironmentRef{Kind: "venv", Path: filepath.Dir(filepath.Dir(py))}}, &k)
 
-	if st := e.runHuman("calc", "x = 1"); st.Status != protocol.StatusOK {
-		t.Fatalf("run calc: %+v", st)
+	first := e.runHuman("calc", "x = 1")
+	if first.Status != protocol.StatusOK {
+		t.Fatalf("run calc: %+v", first)
 	}
 	if st := e.runHuman("slow", slow); st.Status != protocol.StatusOK {
 		t.Fatalf("run slow: %+v", st)
 	}
-	// The human run is stamped in the open buffer (never on disk).
-	deadline := time.Now().Add(30 * time.Second)
-	var stamp nbsync.Stamp
-	for stamp.SourceHash == "" && time.Now().Before(deadline) {
-		e.mu.Lock()
-		for _, ed := range e.edits {
-			for _, op := range ed.Edits {
-				if op.Op == notebookmodel.OpSetMetadata && op.Index == 1 {
-					stamp, _ = nbsync.ReadStamp(op.Metadata)
-				}
-			}
-		}
-		e.mu.Unlock()
-		if stamp.SourceHash == "" {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	// The human run's stamp comes with its final state (the extension writes
+	// it on save); nothing is applied to the buffer, so nothing to undo.
+	stamp, _ := nbsync.ReadStamp(json.RawMessage(`{"` + nbsync.MetadataKey + `":` + string(first.Stamp) + `}`))
 	if stamp.SourceHash != nbsync.SourceHash("x = 1") || stamp.Origin != protocol.OriginHuman || stamp.Status != "ok" {
 		t.Errorf("stamp of the human run: %+v", stamp)
 	}
@@ -240,29 +227,8 @@ func TestServeSyncStatus(t *testing.T) {
 	}
 }
 
-// waitStamp waits for the editor/applyEdit that stamps the cell at index and
-// returns the cell metadata it sets.
-func (e *extension) waitStamp(index int) json.RawMessage {
-	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		e.mu.Lock()
-		for _, ed := range e.edits {
-			for _, op := range ed.Edits {
-				if _, ok := nbsync.ReadStamp(op.Metadata); ok && op.Op == notebookmodel.OpSetMetadata && op.Index == index {
-					e.mu.Unlock()
-					return op.Metadata
-				}
-			}
-		}
-		e.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("no stamp of cell %d", index)
-	return nil
-}
-
-// TestServeSyncAfterReattach: a human run's stamp lives in the buffer, so the
+// TestServeSyncAfterReattach: a human run's stamp, once saved into the
+// buffer's metadata, lets the
 // next sidecar, re-attached to the same kernel, still counts the cell as run;
 // a cell showing results of another kernel is reported, without any request.
 func TestServeSyncAfterReattach(t *testing.T) {
@@ -280,9 +246,13 @@ func TestServeSyncAfterReattach(t *testing.T) {
 	if st.Status != protocol.StatusOK || st.ExecutionCount == nil {
 		t.Fatalf("run calc: %+v", st)
 	}
-	// What VS Code does with the stamp edit and the run: the buffer keeps both.
-	md := e.waitStamp(1)
+	// What the extension does when the notebook is saved: the stamp from the
+	// final state goes into the cell's metadata, next to the run's count.
 	e.mu.Lock()
+	md, err := nbsync.WithStamp(e.buffer.Cells[1].Metadata, mustStamp(t, st.Stamp))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.buffer.Cells[1].Metadata = md
 	e.buffer.Cells[1].ExecutionCount = st.ExecutionCount
 	e.buffer.Version++
@@ -301,4 +271,13 @@ func TestServeSyncAfterReattach(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sync/status after re-attach (-want +got):\n%s", diff)
 	}
+}
+
+func mustStamp(t *testing.T, raw json.RawMessage) nbsync.Stamp {
+	t.Helper()
+	var st nbsync.Stamp
+	if err := json.Unmarshal(raw, &st); err != nil || st.SourceHash == "" {
+		t.Fatalf("no stamp in the final state: %s (%v)", raw, err)
+	}
+	return st
 }

@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = 'bac821862d06c324';
+export const PROTOCOL_HASH = '4c447e11b6c16b33';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -328,6 +328,13 @@ export interface ExecutionStateParams {
   evalue?: string;
   /** Seq continues the execution's seq counter. */
   seq: number;
+  /**
+   * Stamp is, on the final state of a person's run of a cell, the sync
+   * record to keep in that cell's nbformat metadata under "mcp-jupyter"
+   * (the extension writes it when the notebook is saved, so a run puts no
+   * step on the undo stack); absent otherwise.
+   */
+  stamp?: unknown;
 }
 
 /** KernelStatusChangedParams reports a kernel status. */

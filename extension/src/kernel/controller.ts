@@ -9,6 +9,7 @@ import { kernelStartFailure, notFound } from '../sidecar/errors';
 import { savedEnvironmentOf } from '../snapshot';
 import { cellIdOf } from '../snapshot';
 import type { NbOutput } from '../nbformat';
+import { stampedMetadata } from '../provenance';
 import {
   ExecStatus,
   ExecutionCancelRequest,
@@ -104,6 +105,8 @@ export class KernelController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusByCell = new WeakMap<vscode.NotebookCell, ExecStatus>();
   private readonly used = new Set<string>();
+  /** Stamps of finished human runs, written when the notebook is saved (no undo step at run end). */
+  private readonly stamps = new RunStamps();
   /** Time of the last Run Cell click and of the first output after it (for the benchmark). */
   lastRunTiming: { clickedAt: number; firstOutputAt?: number } | undefined;
 
@@ -118,7 +121,7 @@ export class KernelController implements vscode.Disposable {
     this.controller.supportsExecutionOrder = true;
     this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
-    this.disposables.push(this.controller);
+    this.disposables.push(this.controller, this.stamps);
 
     sidecar.onNotification(ExecutionOutputNotification, (p) => this.onOutput(p));
     sidecar.onNotification(ExecutionStateNotification, (p) => this.onState(p));
@@ -363,6 +366,9 @@ export class KernelController implements vscode.Disposable {
       return;
     }
     if (!terminal.has(s.status)) return;
+    // protocol.gen.ts ExecutionStateParams.stamp: a human run's sync stamp, written on save.
+    const stamp = (s as { stamp?: unknown }).stamp;
+    if (run.origin === 'human' && stamp !== undefined) this.stamps.hold(run.cell, stamp);
     this.ensureStarted(run, toMs(s.startedAt));
     let success: boolean | undefined = s.status === 'ok';
     if (s.status === 'aborted') success = undefined;
@@ -478,5 +484,54 @@ export class KernelController implements vscode.Disposable {
   /** Disposes the controller and the listeners. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * Holds the stamps of finished human runs until their notebook is saved: a run's
+ * stamp in the buffer at run end would be an undo step (see provenance.ts).
+ */
+export class RunStamps implements vscode.Disposable {
+  private readonly held = new Map<vscode.NotebookDocument, Map<vscode.NotebookCell, unknown>>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor() {
+    this.subscription = vscode.workspace.onWillSaveNotebookDocument((e) => {
+      const edit = this.takeEdit(e.notebook);
+      if (edit) e.waitUntil(Promise.resolve(edit));
+    });
+  }
+
+  /** Keeps the stamp of a finished run of cell for the next save (the newest run wins). */
+  hold(cell: vscode.NotebookCell, stamp: unknown): void {
+    if (stamp === undefined || stamp === null) return;
+    let cells = this.held.get(cell.notebook);
+    if (!cells) {
+      cells = new Map();
+      this.held.set(cell.notebook, cells);
+    }
+    cells.set(cell, stamp);
+  }
+
+  /** The edit writing every held stamp of the notebook's cells still in it, or undefined. */
+  takeEdit(notebook: vscode.NotebookDocument): vscode.WorkspaceEdit | undefined {
+    const cells = this.held.get(notebook);
+    this.held.delete(notebook);
+    if (!cells || cells.size === 0) return undefined;
+    const edits: vscode.NotebookEdit[] = [];
+    for (const [cell, stamp] of cells) {
+      if (cell.index < 0 || cell.notebook !== notebook) continue; // deleted since it ran
+      const metadata = stampedMetadata(cell.metadata as Record<string, unknown>, stamp);
+      edits.push(vscode.NotebookEdit.updateCellMetadata(cell.index, metadata));
+    }
+    if (edits.length === 0) return undefined;
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, edits);
+    return edit;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.held.clear();
   }
 }

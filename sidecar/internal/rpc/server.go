@@ -240,9 +240,9 @@ func (s *Server) dispatch(ctx context.Context, req *jsonrpc2.Request) (result an
 			snap.Path = path
 			s.sync.sawBuffer(&snap)
 		}
-		if origin == protocol.OriginHuman {
-			s.core.StampHumanRun(path, sess, e)
-		}
+		// A person's run is not stamped into the buffer (that would be an
+		// undo step): its stamp goes with the final execution/state and the
+		// extension writes it when the notebook is saved.
 		return protocol.ExecutionRunResult{ExecutionID: e.ID}, nil
 	case protocol.MethodExecutionCancel:
 		var p protocol.ExecutionCancelParams
@@ -427,6 +427,11 @@ func (s *Server) notify(ctx context.Context, ev session.Event) {
 		}
 		if !st.EndedAt.IsZero() {
 			p.EndedAt = st.EndedAt.UTC().Format(time.RFC3339Nano)
+		}
+		if st.Done() && ev.Origin == protocol.OriginHuman && ev.CellID != "" {
+			if sess := s.core.Sessions.Get(ev.NotebookPath); sess != nil {
+				p.Stamp = tools.RunStamp(sess, sess.Execution(ev.TaskID))
+			}
 		}
 		_ = s.conn.Notify(ctx, protocol.MethodExecutionState, p)
 		if st.Done() {

@@ -51,6 +51,7 @@ type Core struct {
 	disk   *diskStore
 	blobs  *blobStore
 	views  *viewStore
+	provs  *provStore
 
 	beforeWrite func(path string) // test hook: runs between computing a disk edit and writing it
 
@@ -63,7 +64,7 @@ func NewCore(roots *workspace.Roots, sessions *session.Manager, logger *slog.Log
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Core{roots: roots, Sessions: sessions, Logger: logger, disk: newDiskStore(), blobs: newBlobStore(), views: newViewStore()}
+	return &Core{roots: roots, Sessions: sessions, Logger: logger, disk: newDiskStore(), blobs: newBlobStore(), views: newViewStore(), provs: newProvStore()}
 }
 
 // Roots returns the current workspace roots.
@@ -110,6 +111,8 @@ type Call struct {
 	// cell references are read through what that session was shown (view.go).
 	// Empty for bookkeeping calls, which neither use nor change any view.
 	Agent string
+
+	tool string // the tool an edit is made for (provenance); empty for bookkeeping
 }
 
 func (c *Call) progress(p, total float64, msg string) {

@@ -110,6 +110,7 @@ func (c *Call) edit(ctx context.Context, rawPath string, build func(ld *Loaded) 
 			return EditOut{}, err
 		}
 		c.seeAll(path, next)
+		c.Core.prov().agentEdit(path, next, out.CellID, c.tool, c.Agent, c.tool == "insert_cell" || c.tool == "append_cell")
 		return out, nil
 	}
 }
@@ -243,6 +244,7 @@ func (c *Call) writeAtomic(path, baseHash string, data []byte) error {
 var writeLocks sync.Map
 
 func proposeEdit(ctx context.Context, c *Call, in EditCellIn) (EditOut, error) {
+	c.tool = "propose_edit"
 	note := ""
 	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
 		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)
@@ -268,6 +270,7 @@ func newCell(source, cellType string) ([]notebookmodel.NewCell, error) {
 }
 
 func appendCell(ctx context.Context, c *Call, in AppendCellIn) (EditOut, error) {
+	c.tool = "append_cell"
 	return c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
 		cells, err := newCell(in.Content, in.Type)
 		return notebookmodel.Edit{Op: notebookmodel.EditAppend, Cells: cells}, err
@@ -275,6 +278,7 @@ func appendCell(ctx context.Context, c *Call, in AppendCellIn) (EditOut, error) 
 }
 
 func insertCell(ctx context.Context, c *Call, in InsertCellIn) (EditOut, error) {
+	c.tool = "insert_cell"
 	note := ""
 	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
 		cells, err := newCell(in.Content, in.Type)
@@ -303,6 +307,7 @@ func insertCell(ctx context.Context, c *Call, in InsertCellIn) (EditOut, error) 
 }
 
 func deleteCell(ctx context.Context, c *Call, in CellIn) (EditOut, error) {
+	c.tool = "delete_cell"
 	note := ""
 	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
 		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)
@@ -320,6 +325,7 @@ func deleteCell(ctx context.Context, c *Call, in CellIn) (EditOut, error) {
 }
 
 func moveCell(ctx context.Context, c *Call, in MoveCellIn) (EditOut, error) {
+	c.tool = "move_cell"
 	note := ""
 	out, err := c.edit(ctx, in.NotebookPath, func(ld *Loaded) (notebookmodel.Edit, error) {
 		t, err := c.ResolveCell(ld.Path, ld.NB, in.Index, in.CellID)

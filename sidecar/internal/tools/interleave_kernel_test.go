@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -213,5 +214,52 @@ func TestInterleavingsKernel(t *testing.T) {
 	}
 	if res.WrongCell != 0 || res.LostEdits != 0 || res.LostHuman != 0 || res.Undetected != 0 {
 		t.Fatalf("seed %d: %d wrong-cell, %d+%d lost edits, %d undetected divergences", seed, res.WrongCell, res.LostEdits, res.LostHuman, res.Undetected)
+	}
+}
+
+// TestI1BenchRow writes bench row I1 (bench/groups/35-integrity) when
+// MCP_JUPYTER_BENCH_ROWS names the output file: 1,000 interleavings without a
+// kernel plus MCP_JUPYTER_I1_KERNEL_N (default 20) with one.
+func TestI1BenchRow(t *testing.T) {
+	out := os.Getenv("MCP_JUPYTER_BENCH_ROWS")
+	if out == "" {
+		t.Skip("set MCP_JUPYTER_BENCH_ROWS to write bench row I1 (bench/groups/35-integrity)")
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("MCP_JUPYTER_I1_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	kn := 20
+	if s := os.Getenv("MCP_JUPYTER_I1_KERNEL_N"); s != "" {
+		kn, _ = strconv.Atoi(s)
+	}
+	start := time.Now()
+	a := runI1(t, seed, 1000, 24, false)
+	plain := time.Since(start)
+	start = time.Now()
+	k := runI1Kernel(t, seed, kn, 24)
+	withKernel := time.Since(start)
+	start = time.Now()
+	sv := runI1Serve(t, seed, 300)
+	serve := time.Since(start)
+	wrong := a.WrongCell + k.WrongCell + sv.WrongCell
+	lost := a.LostEdits + a.LostHuman + k.LostEdits + k.LostHuman + sv.LostEdits + sv.LostHuman
+	row := map[string]any{"id": "I1", "what": "randomized human/agent interleavings: wrong-cell actions / lost edits / undetected kernel-notebook divergences",
+		"ours": float64(wrong + lost + k.Undetected), "reference": nil, "ratio": nil, "unit": "count", "goal": "0 / 0 / 0",
+		"n": a.Interleavings + k.Interleavings + sv.Interleavings, "p95_ours": nil, "p95_reference": nil,
+		"note": fmt.Sprintf("%d / %d / %d; seed %d; %d interleavings in process (open buffer with VS Code version semantics and headless file, half each; %d agent calls, %d refused, %d of them spurious) in %.1f s + %d with a real kernel (%d runs, %d divergences, %d reported) in %.1f s + %d through the real `serve` binary (tool/invoke, editor/applyEdit; %d agent calls) in %.1f s; replay: MCP_JUPYTER_I1_SEED=%d go test -run 'TestInterleavings' ./sidecar/internal/tools/",
+			wrong, lost, k.Undetected, seed, a.Interleavings, a.AgentCalls, a.Refused, a.Spurious, plain.Seconds(), k.Interleavings, k.Runs, k.Divergences, k.Divergences-k.Undetected, withKernel.Seconds(), sv.Interleavings, sv.AgentCalls, serve.Seconds(), seed)}
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(row); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(append(a.Failures, k.Failures...), sv.Failures...) {
+		t.Log(f)
 	}
 }

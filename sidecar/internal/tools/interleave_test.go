@@ -141,8 +141,11 @@ type world struct {
 	// Kernel variant: what the kernel ran for each cell (ok runs), and under which id.
 	sess   *session.Session
 	noRace bool // no human inside calls (run stamps call the editor from their own goroutines)
-	ran    map[string]string
-	ranID  map[string]string
+
+	// invokeFn, when set, calls tools through another door (the real serve binary).
+	invokeFn func(name string, args map[string]any, snap *notebookmodel.Snapshot) (any, error)
+	ran      map[string]string
+	ranID    map[string]string
 }
 
 func (w *world) fresh(prefix string) string {
@@ -369,6 +372,9 @@ func sameIDs(ids []string, doc []hcell) bool {
 }
 
 func (w *world) invoke(name string, args map[string]any, snap *notebookmodel.Snapshot) (any, error) {
+	if w.invokeFn != nil {
+		return w.invokeFn(name, args, snap)
+	}
 	b, _ := json.Marshal(args)
 	c := *w.call
 	c.Snapshot = snap
@@ -408,7 +414,7 @@ func (w *world) agent() {
 		}()
 	}
 
-	nb := "nb.ipynb"
+	nb := filepath.Base(w.path)
 	if len(w.view) == 0 || w.rng.IntN(8) == 0 {
 		out, err := w.invoke("get_notebook_outline", map[string]any{"notebook_path": nb}, stale)
 		if err != nil {
@@ -647,7 +653,12 @@ func newWorld(t testing.TB, seed uint64, editor bool, res *I1Result, agent strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(ws, "nb.ipynb")
+	return newWorldAt(t, filepath.Join(ws, "nb.ipynb"), seed, editor, res, agent)
+}
+
+// newWorldAt is newWorld with the notebook at path (its folder is the workspace).
+func newWorldAt(t testing.TB, path string, seed uint64, editor bool, res *I1Result, agent string) *world {
+	ws := filepath.Dir(path)
 	if err := os.WriteFile(path, []byte(i1Notebook), 0o644); err != nil {
 		t.Fatal(err)
 	}

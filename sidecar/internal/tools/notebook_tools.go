@@ -38,6 +38,7 @@ type OutlineOut struct {
 	Offset       int                          `json:"offset" jsonschema:"index of the page's first cell"`
 	More         bool                         `json:"more" jsonschema:"true when cells after this page were left out"`
 	NextOffset   int                          `json:"next_offset,omitempty" jsonschema:"pass as offset for the next page (when more)"`
+	Provenance   map[string]string            `json:"provenance,omitempty" jsonschema:"per cell id of this page, for cells with a record: who created, last edited and last ran it (agent or human, when, which tool call)"`
 }
 
 // CellIn names one cell.
@@ -71,6 +72,7 @@ type CellOut struct {
 	RawResource     string            `json:"raw_outputs_resource,omitempty" jsonschema:"notebook:// resource holding the outputs when they were too large to inline"`
 	NotebookSource  string            `json:"notebook_source" jsonschema:"buffer | editor | disk"`
 	Note            string            `json:"note,omitempty" jsonschema:"how an index you gave was read: the cell you saw there and where it is now"`
+	Provenance      *CellProvenance   `json:"provenance,omitempty" jsonschema:"who created, last edited and last ran this cell (agent or human, when, which tool call), as far as the sidecar saw"`
 
 	images []Image // for vision models (see Imager)
 }
@@ -151,7 +153,21 @@ func getOutline(ctx context.Context, c *Call, in OutlineIn) (OutlineOut, error) 
 		return OutlineOut{}, err
 	}
 	c.seeAll(path, ld.NB)
-	return c.outlineOf(ld).page(in.Offset, in.Limit)
+	out, err := c.outlineOf(ld).page(in.Offset, in.Limit)
+	if err != nil {
+		return OutlineOut{}, err
+	}
+	if all := c.provenanceLines(path, ld.NB); all != nil {
+		for _, e := range out.Cells {
+			if p, ok := all[e.ID]; ok {
+				if out.Provenance == nil {
+					out.Provenance = map[string]string{}
+				}
+				out.Provenance[e.ID] = p
+			}
+		}
+	}
+	return out, nil
 }
 
 func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error) {
@@ -178,7 +194,7 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	}
 	out := CellOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Language: cell.Language, Source: cell.Source,
 		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
-		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note}
+		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note, Provenance: c.Provenance(path, cell.ID)}
 	out.images, out.LLMSummary = attachImages(cell.Outputs, out.LLMSummary)
 	if r := []rune(out.Source); len(r) > max {
 		out.Source = string(r[:max])

@@ -39,7 +39,9 @@ type Loaded struct {
 // else the open editor's buffer, else the file.
 func (c *Call) LoadNotebook(ctx context.Context, path string) (*Loaded, error) {
 	if c.Snapshot != nil && samePath(c.Snapshot.Path, path) {
-		return &Loaded{Path: path, NB: notebookmodel.FromSnapshot(*c.Snapshot), Source: SourceBuffer, Version: c.Snapshot.Version, editor: c.Core.currentEditor()}, nil
+		ld := &Loaded{Path: path, NB: notebookmodel.FromSnapshot(*c.Snapshot), Source: SourceBuffer, Version: c.Snapshot.Version, editor: c.Core.currentEditor()}
+		c.Core.prov().observe(ld)
+		return ld, nil
 	}
 	if ed := c.Core.currentEditor(); ed != nil {
 		snap, err := ed.Snapshot(ctx, path)
@@ -47,7 +49,9 @@ func (c *Call) LoadNotebook(ctx context.Context, path string) (*Loaded, error) {
 			return nil, fmt.Errorf("read the open buffer of %s: %w", path, err)
 		}
 		if snap != nil {
-			return &Loaded{Path: path, NB: notebookmodel.FromSnapshot(*snap), Source: SourceEditor, Version: snap.Version, editor: ed}, nil
+			ld := &Loaded{Path: path, NB: notebookmodel.FromSnapshot(*snap), Source: SourceEditor, Version: snap.Version, editor: ed}
+			c.Core.prov().observe(ld)
+			return ld, nil
 		}
 	}
 	if c.EditorOnly {
@@ -65,7 +69,9 @@ func (c *Call) LoadNotebook(ctx context.Context, path string) (*Loaded, error) {
 		return nil, fmt.Errorf("%s is not a readable notebook: %w", path, err)
 	}
 	c.Core.disk.seen(path, h)
-	return &Loaded{Path: path, NB: nb, Source: SourceDisk, Hash: h}, nil
+	ld := &Loaded{Path: path, NB: nb, Source: SourceDisk, Hash: h}
+	c.Core.prov().observe(ld)
+	return ld, nil
 }
 
 func firstRoot(c *Call) string {

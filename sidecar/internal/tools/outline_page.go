@@ -69,6 +69,9 @@ func (o OutlineOut) ModelText() string {
 	b.WriteString("\n")
 	for _, e := range o.Cells {
 		b.WriteString(outlineLine(e))
+		if p := o.Provenance[e.ID]; p != "" {
+			b.WriteString(" — " + p)
+		}
 		b.WriteString("\n")
 	}
 	return b.String()
