@@ -87,6 +87,9 @@ func call(method string, args []string) (any, error) {
 		}
 		return nil
 	}
+	if res, ok, err := callHandle(method, args, arg, need); ok {
+		return res, err
+	}
 	if method == "fromSnapshot" {
 		var s notebookmodel.Snapshot
 		if err := need(1); err != nil {
