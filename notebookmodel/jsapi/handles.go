@@ -31,8 +31,9 @@ type Splice struct {
 }
 
 type openDoc struct {
-	snap notebookmodel.Snapshot
-	nb   *notebookmodel.Notebook // nil after a change, until the next query
+	snap    notebookmodel.Snapshot
+	nb      *notebookmodel.Notebook      // nil after a change, until the next query
+	outline []notebookmodel.OutlineEntry // cached until the next change
 }
 
 func (d *openDoc) model() *notebookmodel.Notebook {
@@ -107,10 +108,13 @@ func callHandle(method string, args []string, arg func(int, any) error, need fun
 		cells = append(cells, d.snap.Cells[:sp.Start]...)
 		cells = append(cells, sp.Cells...)
 		cells = append(cells, d.snap.Cells[sp.Start+sp.DeleteCount:]...)
-		d.snap.Cells, d.snap.Version, d.nb = cells, sp.Version, nil
+		d.snap.Cells, d.snap.Version, d.nb, d.outline = cells, sp.Version, nil, nil
 		return map[string]int{"cells": len(cells)}, true, nil
 	case "outlineOf":
-		return d.model().Outline(), true, nil
+		if d.outline == nil {
+			d.outline = d.model().Outline()
+		}
+		return d.outline, true, nil
 	case "searchOf":
 		var q notebookmodel.SearchQuery
 		if err := need(2); err != nil {
