@@ -1,6 +1,7 @@
 package jsapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -30,10 +31,13 @@ type Splice struct {
 	Version int `json:"version"`
 }
 
+// rawJSON is a result already encoded as JSON (Call sends it as is).
+type rawJSON string
+
 type openDoc struct {
 	snap    notebookmodel.Snapshot
-	nb      *notebookmodel.Notebook      // nil after a change, until the next query
-	outline []notebookmodel.OutlineEntry // cached until the next change
+	nb      *notebookmodel.Notebook // nil after a change, until the next query
+	outline rawJSON                 // the encoded outline, cached until the next change
 }
 
 func (d *openDoc) model() *notebookmodel.Notebook {
@@ -108,11 +112,15 @@ func callHandle(method string, args []string, arg func(int, any) error, need fun
 		cells = append(cells, d.snap.Cells[:sp.Start]...)
 		cells = append(cells, sp.Cells...)
 		cells = append(cells, d.snap.Cells[sp.Start+sp.DeleteCount:]...)
-		d.snap.Cells, d.snap.Version, d.nb, d.outline = cells, sp.Version, nil, nil
+		d.snap.Cells, d.snap.Version, d.nb, d.outline = cells, sp.Version, nil, ""
 		return map[string]int{"cells": len(cells)}, true, nil
 	case "outlineOf":
-		if d.outline == nil {
-			d.outline = d.model().Outline()
+		if d.outline == "" {
+			b, err := json.Marshal(d.model().Outline())
+			if err != nil {
+				return nil, true, err
+			}
+			d.outline = rawJSON(b)
 		}
 		return d.outline, true, nil
 	case "searchOf":

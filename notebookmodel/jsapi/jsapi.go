@@ -58,6 +58,9 @@ func Call(method string, args ...string) (out string) {
 	if err != nil {
 		return encode(envelope{Error: toError(err)})
 	}
+	if raw, ok := res.(rawJSON); ok {
+		return `{"ok":` + string(raw) + `}`
+	}
 	return encode(envelope{OK: res})
 }
 
