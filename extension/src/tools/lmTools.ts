@@ -12,7 +12,7 @@ import { KernelInterruptRequest, ToolInvokeRequest } from '../protocol.gen';
 import type { LiveNotebooks } from '../notebook/live';
 import { confirmationFor, ToolArgs } from './confirm';
 import { answerInProcess, InProcessTools } from './inprocess';
-import { ToolPrefix } from './tools.gen';
+import { InterruptOnCancelTools, ToolPrefix } from './tools.gen';
 
 interface DeclaredTool {
   name: string;
@@ -120,7 +120,7 @@ export class LanguageModelTools implements vscode.Disposable {
         const sub = token.onCancellationRequested(() => {
           cts.cancel();
           // Cancelling a tool that runs code stops the code, not just the wait.
-          if (nbPath && /^(run_cell|run_cell_async|run_cells|sync_state_from_disk)$/.test(name)) {
+          if (nbPath && InterruptOnCancelTools.has(name)) {
             void this.sidecar.request(KernelInterruptRequest, { notebookPath: nbPath }).catch(() => undefined);
           }
         });
