@@ -14,6 +14,7 @@ import { captureSnapshot, findNotebook, NotebookEditor, NotebookType } from './n
 import { checkVersion, findBinary } from './sidecar/binary';
 import { Logger, SidecarClient } from './sidecar/client';
 import { SyncNotifier } from './sync';
+import { LiveNotebooks } from './notebook/live';
 import { LanguageModelTools } from './tools/lmTools';
 import {
   EditorApplyEditRequest,
@@ -43,6 +44,8 @@ export interface Api {
   sync: SyncNotifier;
   /** The environment picker. */
   picker: EnvironmentPicker;
+  /** The in-process notebook model once loaded (undefined when notebookmodel.wasm is not bundled). */
+  live: Promise<LiveNotebooks | undefined>;
   /** The directory put on the PATH of this window's terminals (the bundled binary's). */
   terminalPath: Promise<string>;
 }
@@ -157,7 +160,14 @@ export function activate(context: vscode.ExtensionContext): Api {
   const picker = new EnvironmentPicker(sidecar, controller, defaultEnvironment);
   const sync = new SyncNotifier(sidecar, log);
   const declared = (context.extension.packageJSON.contributes?.languageModelTools ?? []) as { name: string }[];
-  const tools = new LanguageModelTools(sidecar, log, declared);
+  // The notebook model in process (notebookmodel.wasm), loaded off the activation path.
+  let live: LiveNotebooks | undefined;
+  const liveReady = LiveNotebooks.start(context.extensionPath, log).then((l) => {
+    live = l;
+    if (l) context.subscriptions.push(l);
+    return l;
+  });
+  const tools = new LanguageModelTools(sidecar, log, declared, () => live);
   context.subscriptions.push(controller, picker, tools);
   registerCellLock(context);
 
@@ -212,7 +222,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker, terminalPath };
+  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker, terminalPath, live: liveReady };
 }
 
 /** Stops the sidecar (and with it the kernels it started). */

@@ -5,8 +5,8 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CellSource, EditRefusedError, KeyedQueue, Plan, planEdits } from './edits/plan';
-import { buildSnapshot } from './snapshot';
-import type { EditCell, EditorApplyEditParams, EditorApplyEditResult, Snapshot } from './protocol.gen';
+import { buildSnapshot, CellLike, snapshotCell } from './snapshot';
+import type { EditCell, EditorApplyEditParams, EditorApplyEditResult, Snapshot, SnapshotCell } from './protocol.gen';
 
 /** The notebook type of .ipynb documents (VS Code's ipynb serializer). */
 export const NotebookType = 'jupyter-notebook';
@@ -25,6 +25,22 @@ export function findNotebook(notebookPath: string): vscode.NotebookDocument | un
   );
 }
 
+/** The parts of a VS Code cell the snapshot reads. */
+export function cellLike(c: vscode.NotebookCell): CellLike {
+  return {
+    kind: c.kind,
+    languageId: c.document.languageId,
+    text: c.document.getText(),
+    metadata: c.metadata as Record<string, unknown>,
+    executionOrder: c.executionSummary?.executionOrder,
+  };
+}
+
+/** One VS Code cell as the protocol's SnapshotCell. */
+export function captureCell(c: vscode.NotebookCell): SnapshotCell {
+  return snapshotCell(cellLike(c));
+}
+
 /** The live buffer of a notebook as the protocol's Snapshot. */
 export function captureSnapshot(doc: vscode.NotebookDocument): Snapshot {
   return buildSnapshot({
@@ -32,13 +48,7 @@ export function captureSnapshot(doc: vscode.NotebookDocument): Snapshot {
     path: doc.uri.fsPath,
     version: doc.version,
     metadata: doc.metadata as Record<string, unknown>,
-    cells: doc.getCells().map((c) => ({
-      kind: c.kind,
-      languageId: c.document.languageId,
-      text: c.document.getText(),
-      metadata: c.metadata as Record<string, unknown>,
-      executionOrder: c.executionSummary?.executionOrder,
-    })),
+    cells: doc.getCells().map(cellLike),
   });
 }
 

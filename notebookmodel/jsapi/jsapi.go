@@ -58,6 +58,9 @@ func Call(method string, args ...string) (out string) {
 	if err != nil {
 		return encode(envelope{Error: toError(err)})
 	}
+	if raw, ok := res.(rawJSON); ok {
+		return `{"ok":` + string(raw) + `}`
+	}
 	return encode(envelope{OK: res})
 }
 
@@ -86,6 +89,9 @@ func call(method string, args []string) (any, error) {
 			return fmt.Errorf("%w: %s argument %d: %v", errBadArgument, method, i+1, err)
 		}
 		return nil
+	}
+	if res, ok, err := callHandle(method, args, arg, need); ok {
+		return res, err
 	}
 	if method == "fromSnapshot" {
 		var s notebookmodel.Snapshot

@@ -5,6 +5,8 @@
 //
 //	outline(nb), search(nb, query), readCell(nb, ref, opts?), diff(nbA, nbB),
 //	applyEdit(nb, edit), fromSnapshot(snapshot), call(method, ...args)
+//	open(snapshot), splice(handle, change), outlineOf(handle), searchOf(handle, q),
+//	readCellOf(handle, ref, opts?), close(handle)   (jsapi.HandleMethods)
 //
 // Every argument is a JSON string (objects are JSON.stringify'd first); every
 // call returns the JSON envelope string {"ok": …} or {"error": {code, message, …}}
@@ -36,7 +38,7 @@ func main() {
 		}
 		return out
 	}
-	for _, m := range jsapi.Methods {
+	for _, m := range append(append([]string{}, jsapi.Methods...), jsapi.HandleMethods...) {
 		f := js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return jsapi.Call(m, toStrings(args)...)
 		})

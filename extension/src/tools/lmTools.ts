@@ -9,8 +9,10 @@ import type { SidecarClient } from '../sidecar/client';
 import { cellIdOf } from '../snapshot';
 import type { ToolImage } from '../protocol.gen';
 import { KernelInterruptRequest, ToolInvokeRequest } from '../protocol.gen';
+import type { LiveNotebooks } from '../notebook/live';
 import { confirmationFor, ToolArgs } from './confirm';
-import { ToolPrefix } from './tools.gen';
+import { answerInProcess, InProcessTools } from './inprocess';
+import { InterruptOnCancelTools, ToolPrefix } from './tools.gen';
 
 interface DeclaredTool {
   name: string;
@@ -54,12 +56,14 @@ function cellFor(doc: vscode.NotebookDocument, args: ToolArgs): vscode.NotebookC
 export class LanguageModelTools implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Last tool/invoke params sent (for tests and the log). */
-  lastInvocation: { name: string; snapshotVersion?: number; snapshotCells?: number } | undefined;
+  lastInvocation: { name: string; snapshotVersion?: number; snapshotCells?: number; inProcess?: boolean } | undefined;
 
   constructor(
     private readonly sidecar: SidecarClient,
     private readonly log: vscode.LogOutputChannel,
     declared: DeclaredTool[],
+    /** The in-process notebook model, once loaded (reading tools fall back to it while the sidecar is down). */
+    private readonly live: () => LiveNotebooks | undefined = () => undefined,
   ) {
     if (!vscode.lm?.registerTool) {
       log.warn('this VS Code has no language-model tool API; agent tools are not registered');
@@ -96,6 +100,19 @@ export class LanguageModelTools implements vscode.Disposable {
         const args: ToolArgs = { ...(options.input ?? {}) };
         const nbPath = resolveNotebookPath(args);
         if (nbPath && !args.notebook_path) args.notebook_path = nbPath;
+        // The sidecar is down (crashed, restarting) or not up yet: the reading tools answer from the open
+        // buffer in process. While it runs they go through it, so its tool core sees (and records) the read.
+        const nb = nbPath && !this.sidecar.running && InProcessTools.has(name) ? this.live()?.handleFor(nbPath) : undefined;
+        if (nb && nbPath) {
+          this.lastInvocation = { name, snapshotVersion: nb.version, inProcess: true };
+          try {
+            const text = answerInProcess(name, args, nbPath, nb) ?? '';
+            return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text)]);
+          } catch (err) {
+            const msg = err instanceof Error ? err.message : String(err);
+            return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(`Error: ${msg}`)]);
+          }
+        }
         const doc = nbPath ? findNotebook(nbPath) : undefined;
         const snapshot = doc ? captureSnapshot(doc) : undefined;
         this.lastInvocation = { name, snapshotVersion: snapshot?.version, snapshotCells: snapshot?.cells?.length };
@@ -103,7 +120,7 @@ export class LanguageModelTools implements vscode.Disposable {
         const sub = token.onCancellationRequested(() => {
           cts.cancel();
           // Cancelling a tool that runs code stops the code, not just the wait.
-          if (nbPath && /^(run_cell|run_cell_async|run_cells|sync_state_from_disk)$/.test(name)) {
+          if (nbPath && InterruptOnCancelTools.has(name)) {
             void this.sidecar.request(KernelInterruptRequest, { notebookPath: nbPath }).catch(() => undefined);
           }
         });

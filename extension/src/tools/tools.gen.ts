@@ -17,3 +17,11 @@ export const ReadOnlyTools: ReadonlySet<string> = new Set([
   'read_cell_smart',
   'search_notebook',
 ]);
+
+/** Tools that run code in the kernel (tools.Meta.InterruptOnCancel): cancelling the call interrupts the kernel too. */
+export const InterruptOnCancelTools: ReadonlySet<string> = new Set([
+  'run_cell',
+  'run_cell_async',
+  'run_cells',
+  'sync_state_from_disk',
+]);

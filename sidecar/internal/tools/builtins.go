@@ -13,13 +13,13 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "interrupt_kernel", Title: "Interrupt kernel", Idempotent: true,
 		Description: "Interrupt the cell the notebook's kernel is running (KeyboardInterrupt); queued cells are not run."},
 		interruptKernel)
-	Add(r, Meta{Name: "run_cell_async", Title: "Run cell (async)", Destructive: true, OpenWorld: true,
+	Add(r, Meta{Name: "run_cell_async", Title: "Run cell (async)", Destructive: true, OpenWorld: true, InterruptOnCancel: true,
 		Description: "Queue a cell on the notebook's kernel and return a task_id at once; follow it with get_execution_stream. Address the cell by cell_id (preferred) and/or index; code_override runs other code. Runs the live buffer's source when the notebook is open in VS Code."},
 		runCellAsync)
-	Add(r, Meta{Name: "run_cell", Title: "Run cell", Destructive: true, OpenWorld: true,
+	Add(r, Meta{Name: "run_cell", Title: "Run cell", Destructive: true, OpenWorld: true, InterruptOnCancel: true,
 		Description: "Run a cell and wait for it to finish (timeout_s, default 60), returning llm_summary and raw_outputs. Sends progress notifications; cancelling the call interrupts the kernel. For long cells prefer run_cell_async."},
 		runCell)
-	Add(r, Meta{Name: "run_cells", Title: "Run cells",
+	Add(r, Meta{Name: "run_cells", Title: "Run cells", InterruptOnCancel: true,
 		Description: "Run several code cells in order on the notebook's kernel and wait: cell_ids, or the index range start…end (default all). Stops at the first error unless stop_on_error is false; answers each cell's status and a short output summary. Cancelling interrupts the running cell and drops the rest."},
 		runCells)
 	Add(r, Meta{Name: "get_execution_stream", Title: "Get execution stream", ReadOnly: true,

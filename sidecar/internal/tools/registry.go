@@ -40,6 +40,8 @@ type Meta struct {
 	// OpenWorld: the tool reaches beyond the notebook and kernel state it
 	// names, e.g. it runs arbitrary code (network, files, processes).
 	OpenWorld bool
+	// InterruptOnCancel: the call runs code in the kernel, so cancelling it interrupts the kernel too.
+	InterruptOnCancel bool
 }
 
 // Tool is one registered tool: its description, schemas and the function behind it.

@@ -42,7 +42,7 @@ func init() {
 			detectSyncNeeded)
 		Add(r, Meta{Name: "sync_state_from_disk", Title: "Sync kernel state",
 			Description: "Rebuild the kernel state from the notebook: strategy incremental re-runs from the first dirty cell on; full restarts the kernel and re-runs every code cell; smart re-runs only dirty cells and the cells that use what they define. Stops at the first failing cell and names it.",
-			Destructive: true, OpenWorld: true},
+			Destructive: true, OpenWorld: true, InterruptOnCancel: true},
 			syncStateFromDisk)
 		Add(r, Meta{Name: "inspect_variable", Title: "Inspect variable",
 			Description: "Describe a kernel variable safely (type, size, shape, dtype, a few values, DataFrame columns and head) without running any of the object's own code (no __repr__, properties or __getattr__).",

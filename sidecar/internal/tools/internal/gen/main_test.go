@@ -54,12 +54,15 @@ func TestGeneratedFromMeta(t *testing.T) {
 	if len(declared) != len(list) {
 		t.Fatalf("package.json declares %d tools, the registry has %d", len(declared), len(list))
 	}
+	// The ReadOnlyTools block of tools.gen.ts.
+	roSet := ts[strings.Index(ts, "export const ReadOnlyTools"):]
+	roSet = roSet[:strings.Index(roSet, "]);")]
 	var readOnly int
 	for i, tool := range list {
 		if declared[i].String() != tool.Name {
 			t.Errorf("tool %d: package.json %s, registry %s", i, declared[i], tool.Name)
 		}
-		inSet := strings.Contains(ts, "  '"+tool.Name+"',\n")
+		inSet := strings.Contains(roSet, "  '"+tool.Name+"',\n")
 		tags := gjson.GetBytes(pkg, "contributes.languageModelTools."+itoa(i)+".tags").Array()
 		tagged := slices.ContainsFunc(tags, func(r gjson.Result) bool { return r.String() == "read-only" })
 		if inSet != tool.ReadOnly || tagged != tool.ReadOnly {
@@ -71,6 +74,14 @@ func TestGeneratedFromMeta(t *testing.T) {
 		if s := gjson.GetBytes(pkg, "contributes.languageModelTools."+itoa(i)+".inputSchema").Raw; strings.Contains(s, `"$schema"`) || strings.Contains(s, `"$id"`) {
 			t.Errorf("%s: inputSchema keeps $schema/$id, which VS Code rejects", tool.Name)
 		}
+	}
+	for _, name := range []string{"run_cell", "run_cell_async", "run_cells", "sync_state_from_disk"} {
+		if tool := tools.NewRegistry().Get(name); tool == nil || !tool.InterruptOnCancel {
+			t.Errorf("%s runs code but cancelling it would not interrupt the kernel", name)
+		}
+	}
+	if !strings.Contains(ts, "export const InterruptOnCancelTools: ReadonlySet<string> = new Set([\n  'run_cell',\n  'run_cell_async',\n  'run_cells',\n  'sync_state_from_disk',\n]);") {
+		t.Errorf("tools.gen.ts InterruptOnCancelTools:\n%s", ts)
 	}
 	if readOnly == 0 || readOnly == len(list) {
 		t.Errorf("%d of %d tools read-only: the metadata looks wrong", readOnly, len(list))
