@@ -33,9 +33,9 @@ func TestEveryToolHintsAndSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runsCode := map[string]bool{"run_cell": true, "run_cell_async": true, "sync_state_from_disk": true}
+	runsCode := map[string]bool{"run_cell": true, "run_cell_async": true, "run_cells": true, "sync_state_from_disk": true}
 	destructive := map[string]bool{"restart_kernel": true, "save_checkpoint": true, "stop_kernel": true, "delete_cell": true,
-		"load_checkpoint": true, "delete_checkpoint": true, "propose_edit": true}
+		"load_checkpoint": true, "delete_checkpoint": true, "propose_edit": true, "edit_cell_source": true}
 	closed := map[string]bool{"cell_type": true, "strategy": true, "sandbox": true, "status": true, "kind": true}
 	if len(res.Tools) < 20 {
 		t.Fatalf("only %d tools listed", len(res.Tools))

@@ -19,7 +19,7 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "run_cell", Title: "Run cell", Destructive: true, OpenWorld: true, InterruptOnCancel: true,
 		Description: "Run a cell and wait for it to finish (timeout_s, default 60), returning llm_summary and raw_outputs. Sends progress notifications; cancelling the call interrupts the kernel. For long cells prefer run_cell_async."},
 		runCell)
-	Add(r, Meta{Name: "run_cells", Title: "Run cells", InterruptOnCancel: true,
+	Add(r, Meta{Name: "run_cells", Title: "Run cells", Destructive: true, OpenWorld: true, InterruptOnCancel: true,
 		Description: "Run several code cells in order on the notebook's kernel and wait: cell_ids, or the index range start…end (default all). Stops at the first error unless stop_on_error is false; answers each cell's status and a short output summary. Cancelling interrupts the running cell and drops the rest."},
 		runCells)
 	Add(r, Meta{Name: "get_execution_stream", Title: "Get execution stream", ReadOnly: true,
@@ -52,7 +52,7 @@ func registerBuiltins(r *Registry) {
 	Add(r, Meta{Name: "propose_edit", Title: "Edit cell", Destructive: true,
 		Description: "Replace a cell's source. In VS Code it is applied to the open buffer as an undoable edit; headless it is written atomically to the file, refused if the file changed since it was read."},
 		proposeEdit)
-	Add(r, Meta{Name: "edit_cell_source", Title: "Edit part of a cell",
+	Add(r, Meta{Name: "edit_cell_source", Title: "Edit part of a cell", Destructive: true,
 		Description: "Replace old_string with new_string inside one cell (exact match, must be unique unless replace_all). Refused with the match count when absent or ambiguous; applied like propose_edit (undoable in VS Code). Answers the changed lines."},
 		editCellSource)
 	Add(r, Meta{Name: "create_notebook", Title: "Create notebook",

@@ -120,7 +120,7 @@ func TestRegistryDescribesEveryTool(t *testing.T) {
 			destructive = append(destructive, tool.Name)
 		}
 	}
-	if diff := cmp.Diff([]string{"delete_cell", "delete_checkpoint", "load_checkpoint", "propose_edit", "restart_kernel", "run_cell", "run_cell_async", "save_checkpoint", "stop_kernel", "sync_state_from_disk"}, destructive); diff != "" {
+	if diff := cmp.Diff([]string{"delete_cell", "delete_checkpoint", "edit_cell_source", "load_checkpoint", "propose_edit", "restart_kernel", "run_cell", "run_cell_async", "run_cells", "save_checkpoint", "stop_kernel", "sync_state_from_disk"}, destructive); diff != "" {
 		t.Errorf("destructive tools (-want +got):\n%s", diff)
 	}
 }
