@@ -47,6 +47,11 @@ func refuseLocked(nb *notebookmodel.Notebook, e notebookmodel.Edit) error {
 	if err != nil {
 		return nil // Apply reports it
 	}
+	return lockedErr(cell)
+}
+
+// lockedErr refuses an edit of cell when a person locked it, saying who and when.
+func lockedErr(cell notebookmodel.Cell) error {
 	l, ok := lockOf(cell.Metadata)
 	if !ok {
 		return nil

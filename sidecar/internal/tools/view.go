@@ -272,6 +272,9 @@ func indexIn(ids []string, id string) int {
 // last saw it (cell-level merge): the refusal carries the current text, which
 // thereby counts as seen.
 func (c *Call) unchanged(path string, cell notebookmodel.Cell, what string) error {
+	if err := lockedErr(cell); err != nil {
+		return err // the person's lock says more than "re-read it"
+	}
 	v := c.view(path)
 	if v == nil {
 		return nil
