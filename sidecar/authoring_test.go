@@ -250,3 +250,33 @@ func TestLockedCellRefusedByEveryEditingTool(t *testing.T) {
 		t.Fatalf("locked cell changed: %q", got)
 	}
 }
+
+// A progress bar redrawn 20,001 times with \r reaches the model as its final
+// state (one line), as a terminal shows it; the training log's last line stays.
+func TestProgressBarSummarisedAsItsLastState(t *testing.T) {
+	py := testenv.Python(t)
+	bar := `import sys
+for i in range(20001):
+    sys.stdout.write("\r%5.1f%% |%-20s| %d/20000" % (i / 200, "#" * (i // 1000), i))
+sys.stdout.write("\n")
+print("epoch 3: loss 0.125")`
+	nbJSON, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{}, "cells": []any{
+		map[string]any{"cell_type": "code", "id": "bar", "metadata": map[string]any{}, "execution_count": nil, "outputs": []any{}, "source": bar},
+	}})
+	m := newMCPSession(t, map[string]string{"nb.ipynb": string(nbJSON)})
+	m.ok("start_kernel", map[string]any{"notebook_path": "nb.ipynb", "venv_path": filepath.Dir(filepath.Dir(py))})
+	defer m.ok("stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+	var out struct {
+		LLMSummary string `json:"llm_summary"`
+	}
+	text := m.ok("run_cell", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "bar", "timeout_s": 120})
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		t.Fatalf("%v: %s", err, text)
+	}
+	if !strings.Contains(out.LLMSummary, "100.0% |####################| 20000/20000") || !strings.Contains(out.LLMSummary, "epoch 3: loss 0.125") {
+		t.Fatalf("summary lacks the bar's final state or the last log line: %q", out.LLMSummary)
+	}
+	if n := strings.Count(out.LLMSummary, "/20000"); n != 1 {
+		t.Fatalf("the bar appears %d times in the summary (want its last state once): %q", n, out.LLMSummary)
+	}
+}
