@@ -326,9 +326,11 @@ func syntaxError(raw []byte) error {
 }
 
 // assignMissingIDs gives cells without an id the id they will be written
-// with. Ids derive from position and source, so reading the same file twice
-// yields the same ids (an agent's outline stays valid) while nothing is
-// written until an edit.
+// with. Ids derive from the source (and, for identical sources, the order of
+// the copies), not the position: reading the same file twice yields the same
+// ids, and a cell keeps its id when others are inserted, deleted or moved
+// around it (an agent's view of it stays valid), while nothing is written
+// until an edit.
 func (nb *Notebook) assignMissingIDs() {
 	used := make(map[string]bool, len(nb.cells))
 	for i := range nb.cells {
@@ -349,7 +351,7 @@ func (nb *Notebook) assignMissingIDs() {
 		}
 		for salt := 0; ; salt++ {
 			h := fnv.New64a()
-			h.Write([]byte(strconv.Itoa(i) + ":" + strconv.Itoa(salt) + ":"))
+			h.Write([]byte(strconv.Itoa(salt) + ":"))
 			h.Write([]byte(c.source))
 			id := fmt.Sprintf("%08x", uint32(h.Sum64()>>32))
 			if !used[id] {
