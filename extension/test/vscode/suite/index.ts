@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Api } from '../../../src/extension';
 import { mcpArgs } from '../../../src/mcpProvider';
+import { nbCellMetadataOf } from '../../../src/snapshot';
 import { EnvListRequest, ToolInvokeRequest } from '../../../src/protocol.gen';
 
 const ExtensionId = 'mcp-jupyter.mcp-jupyter';
@@ -477,6 +478,47 @@ const tests: [string, () => Promise<void>][] = [
       assert.equal(applied.isError, false, applied.content);
       await until('the unlocked edit', () => cellById(nb, 'stderr').document.getText().endsWith('# unlocked'), 10_000);
       assert.equal((await edit(source)).isError, false);
+    },
+  ],
+  [
+    'an index the agent read before a person inserted a cell acts on the cell it meant (LM tools)',
+    async () => {
+      const nb = await openNotebook('demo.ipynb');
+      await vscode.lm.invokeTool('mcpjupyter_get_notebook_outline', { input: { notebook_path: nb.uri.fsPath }, toolInvocationToken: undefined });
+      // The person inserts a cell at the top: index 2 (the agent saw "sum" there) is now "hello".
+      const edit = new vscode.WorkspaceEdit();
+      edit.set(nb.uri, [vscode.NotebookEdit.insertCells(0, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, '# inserted by the person', 'python')])]);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const hello = cellById(nb, 'hello').document.getText();
+      const res = await vscode.lm.invokeTool('mcpjupyter_propose_edit', {
+        input: { notebook_path: nb.uri.fsPath, index: 2, new_content: 'sum(range(11))' },
+        toolInvocationToken: undefined,
+      });
+      const text = res.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+      await until('the edit of the cell the agent meant', () => cellById(nb, 'sum').document.getText() === 'sum(range(11))', 10_000);
+      assert.equal(cellById(nb, 'hello').document.getText(), hello, `the cell now at index 2 was edited: ${text}`);
+      assert.match(text, /index 2 is cell sum/);
+    },
+  ],
+  [
+    "Undo after a person's run undoes their typing, not a stamp; the stamp is written on save",
+    async () => {
+      const nb = await openNotebook('demo.ipynb');
+      const stampOf = () => JSON.stringify(nbCellMetadataOf(cellById(nb, 'sum').metadata as Record<string, unknown>)['mcp-jupyter'] ?? null);
+      const before = stampOf();
+      const cell = cellById(nb, 'sum');
+      const typed = await vscode.window.showTextDocument(cell.document);
+      const end = cell.document.lineAt(cell.document.lineCount - 1).range.end;
+      assert.ok(await typed.edit((b) => b.insert(end, ' + 0')));
+      await runCell(cell);
+      assert.equal(cell.executionSummary?.success, true, outputText(cell));
+      await new Promise((r) => setTimeout(r, 1500)); // room for a late stamp to show up (it must not)
+      assert.equal(stampOf(), before, 'the run put a metadata edit into the buffer');
+      await vscode.window.showTextDocument(cellById(nb, 'sum').document);
+      await vscode.commands.executeCommand('undo');
+      await until('Undo to remove the typing', () => !cellById(nb, 'sum').document.getText().includes('+ 0'), 10_000);
+      await nb.save();
+      await until('the stamp written on save', () => stampOf() !== before, 15_000);
     },
   ],
   [
