@@ -1,0 +1,121 @@
+package tools_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/tools"
+)
+
+// isolateJupyter points every Jupyter search dir the test does not create at
+// empty temp dirs, so the machine's own kernelspecs do not leak in.
+func isolateJupyter(t *testing.T) (userData, jupyterPath string) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	userData = filepath.Join(home, "data")
+	jupyterPath = filepath.Join(home, "jpath")
+	t.Setenv("JUPYTER_DATA_DIR", userData)
+	t.Setenv("JUPYTER_PATH", jupyterPath)
+	t.Setenv("PYTHONUSERBASE", filepath.Join(home, "userbase"))
+	t.Setenv("CONDA_PREFIX", "")
+	t.Setenv("CONDA_EXE", "")
+	return userData, jupyterPath
+}
+
+func writeSpec(t *testing.T, kernelsDir, name string, spec map[string]any) string {
+	t.Helper()
+	dir := filepath.Join(kernelsDir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(spec)
+	if err := os.WriteFile(filepath.Join(dir, "kernel.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fakeVenv lays out a workspace venv from files only (discovery of workspace
+// environments never runs their python).
+func fakeVenv(t *testing.T, prefix string) {
+	t.Helper()
+	for _, d := range []string{"bin", "lib/python3.11/site-packages/ipykernel", "share/jupyter/kernels"} {
+		if err := os.MkdirAll(filepath.Join(prefix, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(prefix, "pyvenv.cfg"), []byte("home = /usr/bin\nversion = 3.11.7\n"), 0o644)
+	os.WriteFile(filepath.Join(prefix, "bin", "python"), []byte("#!/bin/sh\nexit 99\n"), 0o755)
+}
+
+// Kernelspecs are found where `jupyter kernelspec list` finds them: JUPYTER_PATH,
+// the user data dir, the workspace environment's sys.prefix/share/jupyter, the
+// system dirs; a name in several places resolves to the first.
+func TestListEnvironmentsFindsKernelspecsLikeJupyter(t *testing.T) {
+	userData, jpath := isolateJupyter(t)
+	reg, c, ws := setup(t)
+	venv := filepath.Join(ws, ".venv")
+	fakeVenv(t, venv)
+	venvKernels := filepath.Join(venv, "share", "jupyter", "kernels")
+	bashDir := writeSpec(t, venvKernels, "bash", map[string]any{"argv": []string{filepath.Join(venv, "bin", "python"), "-m", "bash_kernel", "-f", "{connection_file}"}, "display_name": "Bash", "language": "bash"})
+	pyDir := writeSpec(t, venvKernels, "python3", map[string]any{"argv": []string{"python", "-m", "ipykernel_launcher", "-f", "{connection_file}"}, "display_name": "Python 3 (ipykernel)", "language": "python"})
+	writeSpec(t, venvKernels, "dup", map[string]any{"argv": []string{"x"}, "display_name": "dup (venv)", "language": "x"})
+	userDir := writeSpec(t, filepath.Join(userData, "kernels"), "dup", map[string]any{"argv": []string{"x"}, "display_name": "dup (user)", "language": "x"})
+	jpDir := writeSpec(t, filepath.Join(jpath, "kernels"), "jp", map[string]any{"argv": []string{"deno", "jupyter", "--kernel", "--conn", "{connection_file}"}, "display_name": "Deno", "language": "typescript"})
+
+	out := invoke[tools.EnvironmentsOut](t, reg, c, "list_environments", map[string]any{})
+	got := map[string]tools.EnvironmentOut{}
+	for _, e := range out.Environments {
+		if e.Kind == "kernelspec" {
+			got[e.KernelName] = e
+		}
+	}
+	want := map[string]struct {
+		dir, lang, env string
+		ipy            bool
+	}{
+		"bash":    {bashDir, "bash", venv, false},
+		"python3": {pyDir, "python", venv, true},
+		"dup":     {userDir, "x", "", false}, // the user dir comes before the environment's
+		"jp":      {jpDir, "typescript", "", false},
+	}
+	for name, w := range want {
+		e, ok := got[name]
+		if !ok {
+			t.Errorf("kernelspec %q not listed (got %v)", name, keys(got))
+			continue
+		}
+		if e.ResourceDir != w.dir || e.Language != w.lang || e.Path != w.env || e.HasIPyKernel != w.ipy {
+			t.Errorf("kernelspec %q = {resource_dir %q language %q path %q has_ipykernel %v}, want {%q %q %q %v}",
+				name, e.ResourceDir, e.Language, e.Path, e.HasIPyKernel, w.dir, w.lang, w.env, w.ipy)
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// start_kernel(kernel_name=…) finds a kernelspec installed into the workspace
+// environment (--sys-prefix), which Jupyter run from that environment lists.
+func TestStartKernelByNameFindsWorkspaceEnvSpec(t *testing.T) {
+	py := testenv.Python(t)
+	isolateJupyter(t)
+	reg, c, ws := setup(t)
+	venv := filepath.Join(ws, ".venv")
+	fakeVenv(t, venv)
+	writeSpec(t, filepath.Join(venv, "share", "jupyter", "kernels"), "venvonly", map[string]any{"argv": []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}"}, "display_name": "Venv only", "language": "python"})
+	out := invoke[tools.KernelOut](t, reg, c, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "kernel_name": "venvonly", "timeout_s": 120})
+	if out.Name != "venvonly" || out.Status == "dead" {
+		t.Fatalf("start_kernel = %+v, want the venvonly kernelspec running", out)
+	}
+	invoke[tools.StatusOut](t, reg, c, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+}
