@@ -152,6 +152,21 @@ func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string, 
 		}
 		return idx.launch(ctx, finder, spec, dir)
 	}
+	// The notebook's own kernel: its metadata.kernelspec, unless that is the
+	// generic python3 (then the workspace's Python environment runs it, as
+	// VS Code picks the workspace's interpreter). A Python notebook whose
+	// kernelspec is gone falls back to the environment choice; any other
+	// language has no fallback.
+	if name, lang := c.notebookKernelspec(ctx, nbPath); name != "" && !isGenericPython(name) {
+		spec, err := idx.find(name)
+		if err == nil {
+			return idx.launch(ctx, finder, spec, dir)
+		}
+		if !strings.EqualFold(lang, "python") {
+			return kernel.LaunchSpec{}, fmt.Errorf("the notebook's kernel (metadata.kernelspec.name %q, language %s): %w; or pass kernel_name (list_environments shows the installed kernelspecs)", name, lang, err)
+		}
+		c.Core.Logger.Info("the notebook's kernelspec is not installed; using the workspace's Python environment", "kernelspec", name, "err", err)
+	}
 	if derr == nil {
 		for _, e := range envs {
 			if e.HasIPyKernel && e.Kind != "system" {

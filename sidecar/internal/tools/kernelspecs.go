@@ -73,3 +73,13 @@ func (c *Call) notebookKernelspec(ctx context.Context, path string) (name, langu
 	}
 	return strings.TrimSpace(gjson.GetBytes(ld.NB.Bytes(), "metadata.kernelspec.name").String()), ld.NB.Language()
 }
+
+// isGenericPython: the kernelspec names every Python notebook carries
+// (ipykernel's own), which mean "Python", not one particular installation.
+func isGenericPython(name string) bool {
+	switch strings.ToLower(name) {
+	case "python3", "python", "python2":
+		return true
+	}
+	return false
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mcp-jupyter/mcp-jupyter/internal/testenv"
@@ -118,4 +119,57 @@ func TestStartKernelByNameFindsWorkspaceEnvSpec(t *testing.T) {
 		t.Fatalf("start_kernel = %+v, want the venvonly kernelspec running", out)
 	}
 	invoke[tools.StatusOut](t, reg, c, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+}
+
+// writeNotebook writes an empty notebook whose metadata names kernelspec name.
+func writeNotebook(t *testing.T, path, name, language string) {
+	t.Helper()
+	nb := map[string]any{
+		"cells": []any{}, "nbformat": 4, "nbformat_minor": 5,
+		"metadata": map[string]any{
+			"kernelspec":    map[string]any{"name": name, "display_name": name, "language": language},
+			"language_info": map[string]any{"name": language},
+		},
+	}
+	b, _ := json.MarshalIndent(nb, "", " ")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// start_kernel with neither kernel_name nor venv_path starts the kernelspec
+// the notebook's metadata names, not the workspace's ipykernel.
+func TestStartKernelHonoursNotebookKernelspec(t *testing.T) {
+	py := testenv.Python(t)
+	isolateJupyter(t)
+	reg, c, ws := setup(t)
+	venv := filepath.Join(ws, ".venv")
+	fakeVenv(t, venv) // its python exits 99: choosing the environment instead of the spec fails
+	writeSpec(t, filepath.Join(venv, "share", "jupyter", "kernels"), "custom", map[string]any{"argv": []string{py, "-m", "ipykernel_launcher", "-f", "{connection_file}"}, "display_name": "Custom", "language": "python"})
+	writeNotebook(t, filepath.Join(ws, "custom.ipynb"), "custom", "python")
+	out := invoke[tools.KernelOut](t, reg, c, "start_kernel", map[string]any{"notebook_path": "custom.ipynb", "timeout_s": 120})
+	if out.Name != "custom" {
+		t.Fatalf("start_kernel = %+v, want the notebook's kernelspec \"custom\"", out)
+	}
+	invoke[tools.StatusOut](t, reg, c, "stop_kernel", map[string]any{"notebook_path": "custom.ipynb"})
+}
+
+// A notebook whose kernelspec is not installed (and is not a Python notebook
+// the workspace environment could run) is a clear error naming the kernelspec,
+// where it was looked for and how to install it; nothing else is started.
+func TestStartKernelMissingNotebookKernelspec(t *testing.T) {
+	userData, _ := isolateJupyter(t)
+	reg, c, ws := setup(t)
+	writeNotebook(t, filepath.Join(ws, "r.ipynb"), "ir", "R")
+	b, _ := json.Marshal(map[string]any{"notebook_path": "r.ipynb", "timeout_s": 60})
+	_, err := reg.Invoke(t.Context(), c, "start_kernel", b)
+	if err == nil {
+		c.Core.Sessions.Stop(t.Context(), filepath.Join(ws, "r.ipynb"))
+		t.Fatal("start_kernel on an R notebook without the ir kernelspec started a kernel")
+	}
+	for _, want := range []string{`"ir"`, "metadata.kernelspec", filepath.Join(userData, "kernels"), "IRkernel", "kernel_name"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
 }
