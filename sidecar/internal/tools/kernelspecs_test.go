@@ -173,3 +173,25 @@ func TestStartKernelMissingNotebookKernelspec(t *testing.T) {
 		}
 	}
 }
+
+// The python3 kernelspec a pip-installed ipykernel ships (argv "python -m
+// ipykernel_launcher …") runs the Python of the environment holding it, as
+// jupyter_client does with its own sys.executable, never a python on PATH.
+func TestPipInstalledPythonSpecRunsItsEnvironmentsPython(t *testing.T) {
+	testenv.Python(t)
+	isolateJupyter(t)
+	reg, c, ws := setup(t)
+	venv := filepath.Join(ws, ".venv")
+	if err := os.Symlink(testenv.VenvDir(), venv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(venv, "share", "jupyter", "kernels", "python3", "kernel.json")); err != nil {
+		t.Skipf("the test venv's ipykernel shipped no kernelspec: %v", err)
+	}
+	t.Setenv("PATH", t.TempDir()) // no python on PATH at all
+	out := invoke[tools.KernelOut](t, reg, c, "start_kernel", map[string]any{"notebook_path": "nb.ipynb", "kernel_name": "python3", "timeout_s": 120})
+	defer invoke[tools.StatusOut](t, reg, c, "stop_kernel", map[string]any{"notebook_path": "nb.ipynb"})
+	if want := filepath.Join(venv, "bin", "python"); out.Executable != want || out.Status == "dead" {
+		t.Fatalf("start_kernel = %+v, want the venv's python3 kernelspec running %s", out, want)
+	}
+}
