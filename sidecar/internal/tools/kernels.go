@@ -346,7 +346,8 @@ func getKernelInfo(ctx context.Context, c *Call, in NotebookArg) (KernelInfoOut,
 // through ExtendKernelInfo (e.g. the variables the kernel holds).
 type KernelInfoOut struct {
 	KernelOut
-	Variables []VariableOut `json:"variables,omitempty" jsonschema:"the kernel's user variables (name, type, size/shape) when known"`
+	Variables     []VariableOut `json:"variables,omitempty" jsonschema:"the kernel's user variables (name, type, size/shape) when known"`
+	VariablesNote string        `json:"variables_note,omitempty" jsonschema:"why variables is absent (e.g. the variable list is a Python feature)"`
 }
 
 // VariableOut is one user variable in get_kernel_info.
