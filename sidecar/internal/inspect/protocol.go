@@ -21,7 +21,7 @@ var ansiRE = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")
 // ViaProtocol describes name by the kernel's own inspect_request, the
 // messaging protocol's language-neutral introspection: for kernels that are
 // not Python, where the safe inspector's helper cannot run. kernelName names
-// the kernel in answers (e.g. "bash_kernel"). No code is executed.
+// the kernel in answers (e.g. "bash_kernel", "Deno kernel"). No code is executed.
 func ViaProtocol(ctx context.Context, req Requester, name, kernelName string) (*Description, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || strings.ContainsAny(name, "\n\r") {
@@ -29,7 +29,7 @@ func ViaProtocol(ctx context.Context, req Requester, name, kernelName string) (*
 	}
 	raw, err := req(ctx, "inspect_request", map[string]any{"code": name, "cursor_pos": len([]rune(name)), "detail_level": 0})
 	if err != nil {
-		return nil, fmt.Errorf("inspect %s: the %s kernel did not answer inspect_request: %w", name, kernelName, err)
+		return nil, fmt.Errorf("inspect %s: the %s did not answer inspect_request: %w", name, kernelName, err)
 	}
 	var rep struct {
 		Status string                     `json:"status"`
@@ -39,13 +39,13 @@ func ViaProtocol(ctx context.Context, req Requester, name, kernelName string) (*
 		Evalue string                     `json:"evalue"`
 	}
 	if err := json.Unmarshal(raw, &rep); err != nil {
-		return nil, fmt.Errorf("inspect %s: the %s kernel's inspect_reply is not valid: %v", name, kernelName, err)
+		return nil, fmt.Errorf("inspect %s: the %s's inspect_reply is not valid: %v", name, kernelName, err)
 	}
 	if rep.Status == "error" {
-		return nil, fmt.Errorf("inspect %s: the %s kernel's inspect_request failed: %s: %s", name, kernelName, rep.Ename, rep.Evalue)
+		return nil, fmt.Errorf("inspect %s: the %s's inspect_request failed: %s: %s", name, kernelName, rep.Ename, rep.Evalue)
 	}
 	if !rep.Found {
-		return nil, fmt.Errorf("inspect %s: %w: the %s kernel's inspect_request found nothing for %q (the safe variable inspector is Python-only; this kernel's own introspection has no answer)", name, ErrUnsupported, kernelName, name)
+		return nil, fmt.Errorf("inspect %s: %w: the %s's inspect_request found nothing for %q (the safe variable inspector is Python-only; this kernel's own introspection has no answer)", name, ErrUnsupported, kernelName, name)
 	}
 	var text string
 	if t, ok := rep.Data["text/plain"]; ok {

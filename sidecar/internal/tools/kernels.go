@@ -321,13 +321,14 @@ func interruptKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, e
 	if err != nil {
 		return StatusOut{}, err
 	}
+	wasBusy := s.Kernel().Status() == kernel.StatusBusy
 	if err := s.Interrupt(ctx); err != nil {
 		if errors.Is(err, kernel.ErrKernelDead) {
 			return StatusOut{}, fmt.Errorf("interrupt %s: %w; call restart_kernel or start_kernel", path, err)
 		}
 		return StatusOut{}, fmt.Errorf("interrupt kernel of %s: %w", path, err)
 	}
-	return StatusOut{NotebookPath: path, Status: string(s.Kernel().Status()), Message: "interrupt sent; the running cell stops with KeyboardInterrupt"}, nil
+	return interruptOutcome(ctx, s, path, wasBusy), nil
 }
 
 func getKernelInfo(ctx context.Context, c *Call, in NotebookArg) (KernelInfoOut, error) {
