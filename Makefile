@@ -17,7 +17,7 @@ VENV     := .venv
 VENV_OK  := $(VENV)/.requirements.stamp
 GO_SRC   := $(shell find sidecar protocol notebookmodel internal -name '*.go' -o -name '*.py' 2>/dev/null) go.mod go.sum
 
-.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-conformance test-packaging test-clis test-vscode bench fuzz generate clean
+.PHONY: all sidecar wasm extension vsix vsix-all release reproducible venv test test-go test-node test-inspector test-conformance test-packaging test-clis test-vscode kernels-venv test-kernels bench fuzz generate clean
 
 all: sidecar wasm extension vsix
 
@@ -80,6 +80,13 @@ test: venv all test-go test-node test-inspector test-conformance test-packaging 
 test-go: venv
 	$(GO) vet ./...
 	MCP_JUPYTER_BIN=$(abspath $(BIN)) $(GO) test $(GOTEST_FLAGS) ./...
+
+# Real kernels from PyPI (bash_kernel, xeus-python, Deno, ipykernel) in their own venv, .cache/kernels-venv (about
+# 70 s to build from nothing here, so not part of `test`; the tests that use it skip without it).
+kernels-venv:
+	./tests/kernels/setup.sh
+test-kernels: kernels-venv
+	$(GO) test $(GOTEST_FLAGS) -run 'TestRealKernels|TestNonPythonKernel|Kernelspec|NotebookKernelspec|PipInstalled' ./sidecar/internal/tools/
 
 test-node: node_modules/.package-lock.json
 	$(NPM) run --silent test:unit

@@ -275,6 +275,13 @@ func (f *Finder) KernelspecLaunchIn(ctx context.Context, e Environment, spec ker
 	argv := append([]string(nil), spec.Argv...)
 	if barePython.MatchString(argv[0]) {
 		argv[0] = e.Python
+	} else if !strings.ContainsAny(argv[0], `/\`) && e.Prefix != "" {
+		// A console script of the environment (xpython, deno): activation puts
+		// its bin first on the kernel's PATH, but the launch looks argv[0] up
+		// on the sidecar's own PATH, so name the environment's program here.
+		if p, err := lookPath(argv[0], binDir(e.Prefix)); err == nil {
+			argv[0] = p
+		}
 	}
 	base := os.Environ()
 	switch e.Kind {

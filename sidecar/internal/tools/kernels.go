@@ -68,9 +68,10 @@ type EnvironmentOut struct {
 	Path         string `json:"path,omitempty" jsonschema:"pass as venv_path to start_kernel"`
 	Python       string `json:"python,omitempty"`
 	Version      string `json:"version,omitempty"`
-	HasIPyKernel bool   `json:"has_ipykernel" jsonschema:"false: start_kernel will fail until ipykernel is installed there"`
+	HasIPyKernel bool   `json:"has_ipykernel" jsonschema:"environments: false means start_kernel will fail until ipykernel is installed there; kernelspecs: whether the kernelspec runs ipykernel"`
 	KernelName   string `json:"kernel_name,omitempty" jsonschema:"pass as kernel_name to start_kernel (kernelspecs only)"`
 	Language     string `json:"language,omitempty"`
+	ResourceDir  string `json:"resource_dir,omitempty" jsonschema:"the kernelspec's directory (kernelspecs only)"`
 }
 
 // EnvironmentsOut lists environments.
@@ -110,8 +111,10 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 	return out
 }
 
-// launchSpec picks what to run: an explicit environment, a kernelspec by name,
-// else the workspace's own environment with ipykernel, else the python3 kernelspec.
+// launchSpec picks what to run: an explicit environment, a kernelspec by name
+// (from that environment when venv_path is given too), else the workspace's
+// own environment with ipykernel, else the python3 kernelspec. Kernelspecs are
+// searched as Jupyter does, environments' sys.prefix included (kernelspecs.go).
 func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string, kind sandbox.Kind) (kernel.LaunchSpec, error) {
 	dir := filepath.Dir(nbPath)
 	// Nothing from the workspace runs on the host to set up a sandboxed
@@ -121,6 +124,7 @@ func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string, 
 		o := sandbox.Options{Kind: kind, ProjectDir: c.projectDir(nbPath), Hide: c.sandboxHidden()}
 		finder.Jail = func(argv []string) ([]string, error) { return sandbox.Command(argv, o) }
 	}
+	var chosen []env.Environment
 	if in.VenvPath != "" {
 		p := in.VenvPath
 		if !filepath.IsAbs(p) && len(c.Core.Roots().List()) > 0 {
@@ -130,17 +134,40 @@ func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string, 
 		if err != nil {
 			return kernel.LaunchSpec{}, fmt.Errorf("venv_path %q: %w (list_environments shows the environments found)", in.VenvPath, err)
 		}
-		return finder.LaunchSpec(ctx, e, dir)
+		if in.KernelName == "" {
+			return finder.LaunchSpec(ctx, e, dir)
+		}
+		chosen = append(chosen, e)
 	}
+	envs, derr := finder.Discover(ctx, c.Core.Roots().List())
+	idx := c.kernelspecs(ctx, finder, envs, chosen...)
 	if in.KernelName != "" {
-		spec, err := kernelspec.Find(in.KernelName, kernelspec.SearchOptions{Getenv: os.Getenv})
+		spec, err := idx.find(in.KernelName)
 		if err != nil {
 			return kernel.LaunchSpec{}, fmt.Errorf("kernel_name %q: %w (list_environments shows the installed kernelspecs)", in.KernelName, err)
 		}
-		return env.KernelspecLaunch(spec, dir), nil
+		if len(chosen) > 0 {
+			// "this kernelspec from this environment"
+			return finder.KernelspecLaunchIn(ctx, chosen[0], spec, dir)
+		}
+		return idx.launch(ctx, finder, spec, dir)
 	}
-	envs, err := finder.Discover(ctx, c.Core.Roots().List())
-	if err == nil {
+	// The notebook's own kernel: its metadata.kernelspec, unless that is the
+	// generic python3 (then the workspace's Python environment runs it, as
+	// VS Code picks the workspace's interpreter). A Python notebook whose
+	// kernelspec is gone falls back to the environment choice; any other
+	// language has no fallback.
+	if name, lang := c.notebookKernelspec(ctx, nbPath); name != "" && !isGenericPython(name) {
+		spec, err := idx.find(name)
+		if err == nil {
+			return idx.launch(ctx, finder, spec, dir)
+		}
+		if !strings.EqualFold(lang, "python") {
+			return kernel.LaunchSpec{}, fmt.Errorf("the notebook's kernel (metadata.kernelspec.name %q, language %s): %w; or pass kernel_name (list_environments shows the installed kernelspecs)", name, lang, err)
+		}
+		c.Core.Logger.Info("the notebook's kernelspec is not installed; using the workspace's Python environment", "kernelspec", name, "err", err)
+	}
+	if derr == nil {
 		for _, e := range envs {
 			if e.HasIPyKernel && e.Kind != "system" {
 				return finder.LaunchSpec(ctx, e, dir)
@@ -152,11 +179,11 @@ func (c *Call) launchSpec(ctx context.Context, in StartKernelIn, nbPath string, 
 			}
 		}
 	}
-	spec, kerr := kernelspec.Find("python3", kernelspec.SearchOptions{Getenv: os.Getenv})
+	spec, kerr := idx.find("python3")
 	if kerr != nil {
 		return kernel.LaunchSpec{}, fmt.Errorf("no Python environment with ipykernel found in the workspace and no python3 kernelspec installed: pass venv_path (an environment with ipykernel) or kernel_name, or run `python -m pip install ipykernel` in your environment")
 	}
-	return env.KernelspecLaunch(spec, dir), nil
+	return idx.launch(ctx, finder, spec, dir)
 }
 
 func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, error) {
@@ -294,13 +321,14 @@ func interruptKernel(ctx context.Context, c *Call, in NotebookArg) (StatusOut, e
 	if err != nil {
 		return StatusOut{}, err
 	}
+	wasBusy := s.Kernel().Status() == kernel.StatusBusy
 	if err := s.Interrupt(ctx); err != nil {
 		if errors.Is(err, kernel.ErrKernelDead) {
 			return StatusOut{}, fmt.Errorf("interrupt %s: %w; call restart_kernel or start_kernel", path, err)
 		}
 		return StatusOut{}, fmt.Errorf("interrupt kernel of %s: %w", path, err)
 	}
-	return StatusOut{NotebookPath: path, Status: string(s.Kernel().Status()), Message: "interrupt sent; the running cell stops with KeyboardInterrupt"}, nil
+	return interruptOutcome(ctx, s, path, wasBusy), nil
 }
 
 func getKernelInfo(ctx context.Context, c *Call, in NotebookArg) (KernelInfoOut, error) {
@@ -319,7 +347,8 @@ func getKernelInfo(ctx context.Context, c *Call, in NotebookArg) (KernelInfoOut,
 // through ExtendKernelInfo (e.g. the variables the kernel holds).
 type KernelInfoOut struct {
 	KernelOut
-	Variables []VariableOut `json:"variables,omitempty" jsonschema:"the kernel's user variables (name, type, size/shape) when known"`
+	Variables     []VariableOut `json:"variables,omitempty" jsonschema:"the kernel's user variables (name, type, size/shape) when known"`
+	VariablesNote string        `json:"variables_note,omitempty" jsonschema:"why variables is absent (e.g. the variable list is a Python feature)"`
 }
 
 // VariableOut is one user variable in get_kernel_info.
@@ -347,10 +376,15 @@ func listEnvironments(ctx context.Context, c *Call, in Empty) (EnvironmentsOut, 
 	for _, e := range envs {
 		out.Environments = append(out.Environments, EnvironmentOut{Kind: e.Kind, Name: e.Name, Path: e.Prefix, Python: e.Python, Version: e.Version, HasIPyKernel: e.HasIPyKernel})
 	}
-	specs, err := kernelspec.List(kernelspec.SearchOptions{Getenv: os.Getenv})
+	idx := c.kernelspecs(ctx, &env.Finder{}, envs)
+	specs, err := kernelspec.List(idx.opts)
 	if err == nil {
 		for _, s := range specs {
-			out.Environments = append(out.Environments, EnvironmentOut{Kind: "kernelspec", Name: s.DisplayName, KernelName: s.Name, Language: s.Language, HasIPyKernel: true})
+			eo := EnvironmentOut{Kind: "kernelspec", Name: s.DisplayName, KernelName: s.Name, Language: s.Language, HasIPyKernel: s.IsIPyKernel(), ResourceDir: s.ResourceDir}
+			if e, ok := idx.owner(s); ok {
+				eo.Path, eo.Python = e.Prefix, e.Python
+			}
+			out.Environments = append(out.Environments, eo)
 		}
 	}
 	return out, nil

@@ -56,6 +56,9 @@ func init() {
 // outside the history.
 func internalRunner(s *session.Session) kernelpy.Runner {
 	return func(ctx context.Context, code string) (string, error) {
+		if !pythonKernel(s) { // neutral.go: Python helpers go to Python kernels only
+			return "", fmt.Errorf("%s; %w", pythonOnly(s, "this (checkpoints, the variable inspector, the smart sync strategy's analysis)"), inspect.ErrUnsupported)
+		}
 		r, err := s.RunInternal(ctx, code)
 		if err != nil {
 			return "", err
@@ -505,6 +508,9 @@ func inspectVariable(ctx context.Context, c *Call, in InspectVariableIn) (Inspec
 	if err != nil {
 		return InspectVariableOut{}, err
 	}
+	if !pythonKernel(s) {
+		return inspectNonPython(ctx, s, in.VarName) // neutral.go: no Python helper for other languages
+	}
 	d, err := inspect.Inspect(ctx, internalRunner(s), in.VarName)
 	if err != nil {
 		return InspectVariableOut{}, err
@@ -516,6 +522,10 @@ func kernelInfoVariables(ctx context.Context, c *Call, s *session.Session, out *
 	// The helper waits in the notebook's queue: behind a running cell it would
 	// hold get_kernel_info hostage, so a busy kernel answers without variables.
 	if s.Kernel().Status() == kernel.StatusBusy {
+		return
+	}
+	if !pythonKernel(s) {
+		out.VariablesNote = pythonOnly(s, "the variable list")
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
