@@ -64,6 +64,9 @@ const (
 	// MethodStdinReply answers a pending input() of an execution (alternative to
 	// answering the stdin/request reverse request).
 	MethodStdinReply = "stdin/reply"
+	// MethodNotebookProvenance returns who created, last edited and last ran
+	// each of the given cells, as far as the sidecar saw (for the cell status bar).
+	MethodNotebookProvenance = "notebook/provenance"
 	// MethodToolInvoke calls a tool of the shared tool core (the same tools MCP
 	// clients see), for the extension's language-model tools.
 	MethodToolInvoke = "tool/invoke"
@@ -111,6 +114,7 @@ var Methods = []MethodSpec{
 	{MethodExecutionCancel, "MethodExecutionCancel", ToSidecar, false, typeOf[ExecutionCancelParams](), nil},
 	{MethodStdinReply, "MethodStdinReply", ToSidecar, false, typeOf[StdinReplyParams](), nil},
 	{MethodToolInvoke, "MethodToolInvoke", ToSidecar, false, typeOf[ToolInvokeParams](), typeOf[ToolInvokeResult]()},
+	{MethodNotebookProvenance, "MethodNotebookProvenance", ToSidecar, false, typeOf[ProvenanceParams](), typeOf[ProvenanceResult]()},
 
 	{MethodExecutionOutput, "MethodExecutionOutput", ToExtension, true, typeOf[ExecutionOutputParams](), nil},
 	{MethodExecutionState, "MethodExecutionState", ToExtension, true, typeOf[ExecutionStateParams](), nil},
@@ -471,6 +475,20 @@ type StdinRequestResult struct {
 type EditorSnapshotParams struct {
 	// NotebookPath is the notebook's absolute path.
 	NotebookPath string `json:"notebookPath"`
+}
+
+// ProvenanceParams names the cells whose provenance is wanted.
+type ProvenanceParams struct {
+	// NotebookPath is the notebook's absolute path.
+	NotebookPath string `json:"notebookPath"`
+	// CellIDs are the cells asked about.
+	CellIDs []string `json:"cellIds"`
+}
+
+// ProvenanceResult holds one line per cell the sidecar has a record of.
+type ProvenanceResult struct {
+	// Cells maps a cell id to "created by agent 10:02:03Z (insert_cell); ran by human …".
+	Cells map[string]string `json:"cells"`
 }
 
 // EditorStateParams asks for the editor state, of one notebook or of the active one.

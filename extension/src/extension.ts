@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerCellLock } from './cellLock';
+import { ProvenanceBar } from './provenanceBar';
 import { editorState } from './editorState';
 import { EnvironmentPicker } from './env/picker';
 import { EnvironmentChoice, KernelController } from './kernel/controller';
@@ -48,6 +49,8 @@ export interface Api {
   live: Promise<LiveNotebooks | undefined>;
   /** The directory put on the PATH of this window's terminals (the bundled binary's). */
   terminalPath: Promise<string>;
+  /** The cells' provenance in their status bar. */
+  provenance: ProvenanceBar;
 }
 
 let active: { sidecar: SidecarClient } | undefined;
@@ -170,6 +173,8 @@ export function activate(context: vscode.ExtensionContext): Api {
   const tools = new LanguageModelTools(sidecar, log, declared, () => live);
   context.subscriptions.push(controller, picker, tools);
   registerCellLock(context);
+  const provenance = new ProvenanceBar(sidecar);
+  context.subscriptions.push(provenance);
 
   if (config().get<boolean>('mcpServer.enabled', true)) {
     try {
@@ -222,7 +227,7 @@ export function activate(context: vscode.ExtensionContext): Api {
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker, terminalPath, live: liveReady };
+  return { activationMs, sidecarBinary: resolveBinary, editor, sidecar, controller, tools, sync, picker, terminalPath, live: liveReady, provenance };
 }
 
 /** Stops the sidecar (and with it the kernels it started). */

@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = '4c447e11b6c16b33';
+export const PROTOCOL_HASH = '889d73819e1a71df';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -269,6 +269,20 @@ export interface ToolImage {
   mimeType: string;
   /** Data is the encoded image (base64 in JSON). */
   data: string | null;
+}
+
+/** ProvenanceParams names the cells whose provenance is wanted. */
+export interface ProvenanceParams {
+  /** NotebookPath is the notebook's absolute path. */
+  notebookPath: string;
+  /** CellIDs are the cells asked about. */
+  cellIds: string[] | null;
+}
+
+/** ProvenanceResult holds one line per cell the sidecar has a record of. */
+export interface ProvenanceResult {
+  /** Cells maps a cell id to "created by agent 10:02:03Z (insert_cell); ran by human …". */
+  cells: Record<string, string> | null;
 }
 
 /** ExecutionOutputParams carries one output op. */
@@ -622,6 +636,7 @@ export const MethodNames = {
   ExecutionCancel: 'execution/cancel',
   StdinReply: 'stdin/reply',
   ToolInvoke: 'tool/invoke',
+  NotebookProvenance: 'notebook/provenance',
   ExecutionOutput: 'execution/output',
   ExecutionState: 'execution/state',
   KernelStatusChanged: 'kernel/statusChanged',
@@ -676,6 +691,11 @@ export const StdinReplyRequest = new RequestType<StdinReplyParams, null, void>('
  * clients see), for the extension's language-model tools.
  */
 export const ToolInvokeRequest = new RequestType<ToolInvokeParams, ToolInvokeResult, void>('tool/invoke', ParameterStructures.byName);
+/**
+ * MethodNotebookProvenance returns who created, last edited and last ran
+ * each of the given cells, as far as the sidecar saw (for the cell status bar).
+ */
+export const NotebookProvenanceRequest = new RequestType<ProvenanceParams, ProvenanceResult, void>('notebook/provenance', ParameterStructures.byName);
 
 // Sidecar → extension.
 /**

@@ -267,6 +267,20 @@ func (s *Server) dispatch(ctx context.Context, req *jsonrpc2.Request) (result an
 			return nil, fmt.Errorf("%w %q", tools.ErrUnknownTask, p.ExecutionID)
 		}
 		return nil, e.SubmitInput(p.Value)
+	case protocol.MethodNotebookProvenance:
+		var p protocol.ProvenanceParams
+		if err := decode(params, &p); err != nil {
+			return nil, err
+		}
+		path, err := s.core.Roots().Resolve(p.NotebookPath)
+		if err != nil {
+			return nil, err
+		}
+		cells := s.core.ProvenanceLines(path, p.CellIDs)
+		if cells == nil {
+			cells = map[string]string{}
+		}
+		return protocol.ProvenanceResult{Cells: cells}, nil
 	case protocol.MethodToolInvoke:
 		var p protocol.ToolInvokeParams
 		if err := decode(params, &p); err != nil {

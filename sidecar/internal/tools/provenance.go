@@ -172,9 +172,21 @@ func (c *Call) Provenance(path, cellID string) *CellProvenance {
 // provenanceLines is the outline's compact view: one line per cell the
 // sidecar has a record of.
 func (c *Call) provenanceLines(path string, nb *notebookmodel.Notebook) map[string]string {
-	out := map[string]string{}
+	ids := make([]string, 0, nb.Len())
 	for _, cell := range nb.Cells() {
-		p := c.Provenance(path, cell.ID)
+		ids = append(ids, cell.ID)
+	}
+	return c.Core.ProvenanceLines(path, ids)
+}
+
+// ProvenanceLines is one line per given cell of path the sidecar has a record
+// of ("created by agent 10:02:03Z (insert_cell); ran by human …"), nil when none.
+// It reads no notebook and records nothing in any agent's view.
+func (core *Core) ProvenanceLines(path string, cellIDs []string) map[string]string {
+	c := &Call{Core: core}
+	out := map[string]string{}
+	for _, id := range cellIDs {
+		p := c.Provenance(path, id)
 		if p == nil {
 			continue
 		}
@@ -192,7 +204,7 @@ func (c *Call) provenanceLines(path string, nb *notebookmodel.Notebook) map[stri
 		add("created", p.Created)
 		add("edited", p.Edited)
 		add("ran", p.Ran)
-		out[cell.ID] = strings.Join(parts, "; ")
+		out[id] = strings.Join(parts, "; ")
 	}
 	if len(out) == 0 {
 		return nil

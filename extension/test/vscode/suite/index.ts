@@ -474,6 +474,8 @@ const tests: [string, () => Promise<void>][] = [
       assert.match(refused.content, new RegExp(`locked by ${os.userInfo().username}`));
       assert.equal(cellById(nb, 'stderr').document.getText(), source);
       assert.equal(await vscode.commands.executeCommand('mcp-jupyter.toggleCellLock', cellById(nb, 'stderr')), false, 'the command unlocked it');
+      // The agent reads the cell first (an earlier test's undo changed it behind the agent's view).
+      await api.sidecar.request(ToolInvokeRequest, { name: 'read_cell_smart', arguments: { notebook_path: nb.uri.fsPath, cell_id: 'stderr' } });
       const applied = await edit(`${source}\n# unlocked`);
       assert.equal(applied.isError, false, applied.content);
       await until('the unlocked edit', () => cellById(nb, 'stderr').document.getText().endsWith('# unlocked'), 10_000);
@@ -498,6 +500,13 @@ const tests: [string, () => Promise<void>][] = [
       await until('the edit of the cell the agent meant', () => cellById(nb, 'sum').document.getText() === 'sum(range(11))', 10_000);
       assert.equal(cellById(nb, 'hello').document.getText(), hello, `the cell now at index 2 was edited: ${text}`);
       assert.match(text, /index 2 is cell sum/);
+      // Provenance, as the cell status bar shows it.
+      let line = '';
+      for (let i = 0; i < 40 && !/edited by agent/.test(line); i++) {
+        line = await api.provenance.lineOf(cellById(nb, 'sum'));
+        if (!/edited by agent/.test(line)) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.match(line, /edited by agent \S+ \(propose_edit/);
     },
   ],
   [
@@ -517,8 +526,11 @@ const tests: [string, () => Promise<void>][] = [
       await vscode.window.showTextDocument(cellById(nb, 'sum').document);
       await vscode.commands.executeCommand('undo');
       await until('Undo to remove the typing', () => !cellById(nb, 'sum').document.getText().includes('+ 0'), 10_000);
-      await nb.save();
+      // Saved the way a person saves (the save participants run).
+      await vscode.window.showNotebookDocument(nb);
+      await vscode.commands.executeCommand('workbench.action.files.save');
       await until('the stamp written on save', () => stampOf() !== before, 15_000);
+      assert.equal(nb.isDirty, false, 'the save left the notebook dirty');
     },
   ],
   [
