@@ -9,13 +9,15 @@ import (
 	"time"
 )
 
-// processTreeCPU is how much CPU pid and its descendants (a sandbox
-// wrapper's kernel is its child) used or wanted so far: per thread, the time
-// on a CPU plus the time runnable on a run queue (/proc/<pid>/task/*/schedstat).
-// A starved kernel on a loaded machine waits on the run queue; a stuck one
-// sleeps and accrues neither. Without schedstat: utime+stime.
-func processTreeCPU(pid int) (time.Duration, bool) {
-	var total time.Duration
+// processTreeActivity is what pid and its descendants (a sandbox wrapper's
+// kernel is its child) did so far: per thread, the time on a CPU plus the
+// time runnable on a run queue (/proc/<pid>/task/*/schedstat; without it
+// utime+stime), and the bytes read from or written to storage
+// (/proc/<pid>/io). A starved kernel on a loaded machine waits on the run
+// queue, one importing from a slow disk reads; a stuck one sleeps and
+// accrues neither.
+func processTreeActivity(pid int) (activity, bool) {
+	var total activity
 	seen := map[int]bool{}
 	var walk func(p, depth int) bool
 	walk = func(p, depth int) bool {
@@ -30,7 +32,8 @@ func processTreeCPU(pid int) (time.Duration, bool) {
 		if !ok {
 			return false
 		}
-		total += d
+		total.cpu += d
+		total.io += processIO(p)
 		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p))
 		for _, t := range tasks {
 			b, err := os.ReadFile(t)
@@ -46,9 +49,27 @@ func processTreeCPU(pid int) (time.Duration, bool) {
 		return true
 	}
 	if !walk(pid, 0) {
-		return 0, false
+		return activity{}, false
 	}
 	return total, true
+}
+
+// processIO is read_bytes+write_bytes of pid (0 when unreadable).
+func processIO(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if ok && (k == "read_bytes" || k == "write_bytes") {
+			if x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				n += x
+			}
+		}
+	}
+	return n
 }
 
 // processSched sums run and run-queue wait time over the threads of pid.

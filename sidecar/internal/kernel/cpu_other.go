@@ -2,7 +2,5 @@
 
 package kernel
 
-import "time"
-
-// processTreeCPU is unknown off Linux: stage deadlines stay off there.
-func processTreeCPU(int) (time.Duration, bool) { return 0, false }
+// processTreeActivity is unknown off Linux: stage deadlines stay off there.
+func processTreeActivity(int) (activity, bool) { return activity{}, false }

@@ -565,6 +565,13 @@ func (inc *incarnation) connect(ctx context.Context) error {
 	}
 }
 
+// activity is what a kernel's processes did: CPU run + run-queue time, and
+// bytes of storage I/O.
+type activity struct {
+	cpu time.Duration
+	io  int64
+}
+
 // attachBusyWait is how long an attached kernel whose control channel
 // answered may keep its shell silent before we take it as busy. An idle
 // ipykernel ignores SIGINT, so a wrong guess on a slow machine costs nothing.
@@ -572,8 +579,8 @@ const attachBusyWait = time.Second
 
 // watchStages closes stuck when, after the kernel bound its first socket,
 // no stage was reached for the stage timeout and the kernel's processes
-// neither ran nor waited to run meanwhile: slow or starved is fine, asleep
-// and silent is stuck.
+// neither ran, nor waited to run, nor did storage I/O meanwhile: slow,
+// starved or reading a slow disk is fine, asleep and silent is stuck.
 // Before the first bind the kernel imports its modules, which may take long:
 // only StartTimeout bounds that. Without CPU accounting (not Linux) it never
 // fires.
@@ -584,7 +591,8 @@ func (inc *incarnation) watchStages(rec *startRecorder, stuck chan<- struct{}, s
 	t := time.NewTicker(min(limit/8, 250*time.Millisecond))
 	defer t.Stop()
 	lastSeq, lastAt := -1, time.Now()
-	lastCPU, cpuKnown := time.Duration(-1), true
+	var last activity
+	known := true
 	for {
 		select {
 		case <-stop:
@@ -599,28 +607,28 @@ func (inc *incarnation) watchStages(rec *startRecorder, stuck chan<- struct{}, s
 			close(stuck)
 			return
 		}
-		if !cpuKnown {
+		if !known {
 			continue
 		}
 		if seq := rec.progress(); seq != lastSeq {
 			lastSeq, lastAt = seq, time.Now()
-			lastCPU, cpuKnown = processTreeCPU(inc.pid)
+			last, known = processTreeActivity(inc.pid)
 			continue
 		}
 		if rec.waitingFor() == "dial shell" || time.Since(lastAt) < limit {
 			continue
 		}
-		cpu, ok := processTreeCPU(inc.pid)
+		now, ok := processTreeActivity(inc.pid)
 		if !ok {
-			cpuKnown = false // keep watching stderr only
+			known = false // keep watching stderr only
 			continue
 		}
-		if cpu-lastCPU >= idle {
-			lastAt, lastCPU = time.Now(), cpu // busy: slow, not stuck
+		if now.cpu-last.cpu >= idle || now.io-last.io >= 4096 {
+			lastAt, last = time.Now(), now // busy: slow, not stuck
 			continue
 		}
 		rec.mu.Lock()
-		rec.activity = cpu - lastCPU
+		rec.activity = now.cpu - last.cpu
 		rec.mu.Unlock()
 		close(stuck)
 		return
