@@ -206,3 +206,24 @@ func TestDeeplyNestedNotebookIsRefused(t *testing.T) {
 		t.Errorf("the next call failed: %v %+v", err, res)
 	}
 }
+
+// A 1-character MCP_JUPYTER_TOKEN used to guard the HTTP server: refused.
+func TestShortTokenIsRefused(t *testing.T) {
+	bin := testenv.Binary(t)
+	cmd := exec.Command(bin, "mcp", "--standalone", "--workspace", t.TempDir(), "--http", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "MCP_JUPYTER_TOKEN=x", "XDG_RUNTIME_DIR="+t.TempDir())
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("the server started with a 1-character token: %s", out)
+	}
+	if err == nil || !strings.Contains(string(out), "minimum is 32") {
+		t.Errorf("err = %v, output %s; want a refusal naming the minimum", err, out)
+	}
+}
