@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/output"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 	"go.uber.org/goleak"
 )
@@ -49,11 +50,18 @@ func TestLargeOutputsCounted(t *testing.T) {
 		if err := json.Unmarshal(outs[0], &o); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(o.Data["text/plain"]); n != 50_000_002 {
-			t.Errorf("text/plain has %d bytes, want 50000002", n)
+		// Over the per-output cap: head and tail around a note; every byte counted.
+		tp := o.Data["text/plain"]
+		if n := len(tp); n > output.DefaultMaxOutputBytes+200 || !strings.HasPrefix(tp, "'xxx") || !strings.HasSuffix(tp, "xxx'") ||
+			!strings.Contains(tp, "bytes of text/plain elided: output limit reached, head and tail kept") {
+			t.Errorf("text/plain has %d bytes (%.80q...), want head and tail within %d", n, tp, output.DefaultMaxOutputBytes)
 		}
-		if got := e.Stats().DataBytes; got < 50_000_002 {
-			t.Errorf("counted %d data bytes", got)
+		st := e.Stats()
+		if st.DataBytes < 50_000_002 {
+			t.Errorf("counted %d data bytes", st.DataBytes)
+		}
+		if st.ElidedDataBytes+int64(len(tp)) < 50_000_002 {
+			t.Errorf("elided %d + kept %d < the 50000002 sent", st.ElidedDataBytes, len(tp))
 		}
 	})
 	t.Run("stream over the cap keeps head and tail", func(t *testing.T) {

@@ -33,6 +33,72 @@ type Session struct {
 	history  []*Execution
 	byID     map[string]*Execution
 	closed   bool
+
+	// the kernel (and restart) the stream chunker was installed in
+	chunkedConn     kernel.Conn
+	chunkedRestarts int
+}
+
+// chunkStreams makes ipykernel send stdout/stderr in messages of at most
+// 4 MiB: by itself it sends whatever accumulated between two flushes as one
+// message, and a cell printing 2 GiB fast became one 2 GiB message, which
+// the sidecar must hold whole to receive. Chunked, the sidecar's bounded
+// queue and output caps keep its memory flat (bench L1a). Idempotent; the
+// user's output is unchanged (only split into more messages).
+const chunkStreams = `
+def _mcp_jupyter_chunk_streams():
+    try:
+        from ipykernel.iostream import OutStream
+    except Exception:
+        return
+    if OutStream.__dict__.get("_mcp_jupyter_chunked") or not hasattr(OutStream, "_flush_buffers"):
+        return
+    limit = 4 << 20
+    # Class-level: IPython tees sys.stdout.write per cell through an instance
+    # attribute, so the instance's write cannot be wrapped durably.
+    flush_buffers = OutStream._flush_buffers
+    def chunked_flush_buffers(self):
+        for parent, data in flush_buffers(self):
+            if type(data) is str and len(data) > limit:
+                for i in range(0, len(data), limit):
+                    yield parent, data[i:i + limit]
+            else:
+                yield parent, data
+    OutStream._flush_buffers = chunked_flush_buffers
+    schedule = OutStream.__dict__.get("_schedule_flush")
+    if schedule is not None:
+        def early_flush(self):
+            try:
+                pending = sum(b.tell() for b in list(self._buffers.values()))
+            except Exception:
+                pending = 0
+            if pending > limit:
+                self.flush()
+            else:
+                schedule(self)
+        OutStream._schedule_flush = early_flush
+    OutStream._mcp_jupyter_chunked = True
+_mcp_jupyter_chunk_streams()
+del _mcp_jupyter_chunk_streams
+`
+
+// ensureChunked installs chunkStreams once per kernel process.
+func (s *Session) ensureChunked(k kernel.Conn) {
+	s.mu.Lock()
+	done := s.chunkedConn == k && s.chunkedRestarts == s.restarts
+	restarts := s.restarts
+	s.mu.Unlock()
+	if done {
+		return
+	}
+	reply, err := k.Execute(s.ctx, kernel.ExecuteRequest{Code: chunkStreams, Silent: true}, kernel.Handlers{})
+	if err != nil || reply == nil || reply.Status != "ok" {
+		s.m.log.Debug("stream chunking not installed", "notebook", s.path, "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.chunkedConn, s.chunkedRestarts = k, restarts
+	s.mu.Unlock()
 }
 
 // job is a queued cell execution or silent helper code.
@@ -352,6 +418,7 @@ func (s *Session) work() {
 }
 
 func (s *Session) run(k kernel.Conn, e *Execution) {
+	s.ensureChunked(k)
 	e.mu.Lock()
 	e.state.Status = StatusRunning
 	e.state.StartedAt = time.Now()
