@@ -18,7 +18,7 @@ import (
 // is replaced by a note in text/plain. Everything is counted in Stats.
 const (
 	// DefaultMaxOutputBytes caps one output's data.
-	DefaultMaxOutputBytes = 4 << 20
+	DefaultMaxOutputBytes = 8 << 20
 	// DefaultMaxDataBytes caps the data of every output of one execution.
 	DefaultMaxDataBytes = 32 << 20
 )

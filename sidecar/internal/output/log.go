@@ -164,6 +164,7 @@ func (l *Log) Apply(msgType string, content json.RawMessage) ([]Op, error) {
 		}
 		l.stats.Messages++
 		l.stats.DataBytes += int64(len(b.Data))
+		l.kernelElided(b.Metadata)
 		l.flushClear()
 		e := &entry{kind: msgType, displayID: b.Transient.DisplayID, execCount: b.ExecutionCount}
 		e.raw = bundleJSON(msgType, b.ExecutionCount, b.Data, b.Metadata)
@@ -556,6 +557,7 @@ func (l *Log) cappedBundle(kind string, content json.RawMessage) *entry {
 	}
 	d, m, elided := capBundle(data, md, l.room())
 	l.stats.DataBytes += int64(len(data.Raw))
+	l.kernelElided(json.RawMessage(md.Raw))
 	l.stats.ElidedDataBytes += elided
 	e.data, e.metadata = d, m
 	e.raw = bundleJSON(kind, e.execCount, d, m)
@@ -614,4 +616,19 @@ func (l *Log) cappedError(content json.RawMessage) *entry {
 	}{"error", ename, evalue, tb})
 	l.keptData += len(raw)
 	return &entry{kind: "error", raw: raw}
+}
+
+// kernelElided counts what the kernel already cut from a display (see the
+// session's chunkStreams): metadata.mcp_jupyter_elided maps MIME type to size.
+func (l *Log) kernelElided(metadata json.RawMessage) {
+	if len(metadata) == 0 {
+		return
+	}
+	gjson.GetBytes(metadata, "mcp_jupyter_elided").ForEach(func(_, v gjson.Result) bool {
+		if n := v.Int(); n > 0 {
+			l.stats.ElidedDataBytes += n
+			l.stats.DataBytes += n
+		}
+		return true
+	})
 }

@@ -64,6 +64,23 @@ func TestLargeOutputsCounted(t *testing.T) {
 			t.Errorf("elided %d + kept %d < the 50000002 sent", st.ElidedDataBytes, len(tp))
 		}
 	})
+	t.Run("20 MiB display_data cut in the kernel, counted", func(t *testing.T) {
+		e, _ := s.Submit(session.Request{Code: "from IPython.display import display\ndisplay({'text/plain': 'y' * (20 << 20), 'image/png': 'A' * (10 << 20)}, raw=True)"})
+		if st := wait(t, e); st.Status != "ok" {
+			t.Fatalf("%+v", st)
+		}
+		outs := e.Outputs()
+		if len(outs) != 1 || len(outs[0]) > output.DefaultMaxOutputBytes+4096 {
+			t.Fatalf("%d outputs, first %d bytes", len(outs), len(outs[0]))
+		}
+		if !strings.Contains(string(outs[0]), "of text/plain elided") || !strings.Contains(string(outs[0]), "[image/png of 10485760 bytes elided") {
+			t.Errorf("output does not say what was cut: %.300s", outs[0])
+		}
+		st := e.Stats()
+		if st.ElidedDataBytes+int64(len(outs[0])) < 30<<20 {
+			t.Errorf("elided %d + kept %d < the %d sent", st.ElidedDataBytes, len(outs[0]), 30<<20)
+		}
+	})
 	t.Run("stream over the cap keeps head and tail", func(t *testing.T) {
 		m2, spec2 := newManager(t, func(o *session.Options) { o.MaxStreamBytes = 100_000 })
 		s2 := start(t, m2, spec2, filepath.Join(spec2.Dir, "cap.ipynb"))

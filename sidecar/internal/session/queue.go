@@ -44,7 +44,9 @@ type Session struct {
 // message, and a cell printing 2 GiB fast became one 2 GiB message, which
 // the sidecar must hold whole to receive. Chunked, the sidecar's bounded
 // queue and output caps keep its memory flat (bench L1a). Idempotent; the
-// user's output is unchanged (only split into more messages).
+// user's stream output is unchanged (only split into more messages). A
+// display_data value over 8 MiB is cut in the kernel as the sidecar would
+// cut it (bench L1b), the cut size reported in metadata.mcp_jupyter_elided.
 const chunkStreams = `
 def _mcp_jupyter_chunk_streams():
     try:
@@ -78,6 +80,39 @@ def _mcp_jupyter_chunk_streams():
                 schedule(self)
         OutStream._schedule_flush = early_flush
     OutStream._mcp_jupyter_chunked = True
+    # display_data: a value over the limit would be one message of that size.
+    # Cut it here the way the sidecar would (head and tail of text, a note for
+    # anything else) and say how much was cut, so the sidecar counts it.
+    try:
+        from ipykernel.zmqshell import ZMQDisplayPublisher
+    except Exception:
+        return
+    publish = ZMQDisplayPublisher.publish
+    cap = 8 << 20
+    def capped_publish(self, data, metadata=None, **kwargs):
+        try:
+            big = type(data) is dict and [k for k, v in dict.items(data) if type(k) is str and type(v) in (str, bytes) and len(v) > cap]
+            if big:
+                data, elided, notes = dict(data), {}, []
+                for k in big:
+                    v = data[k]
+                    if type(v) is str and (k.startswith("text/") or k == "application/javascript"):
+                        h = cap // 2
+                        data[k] = v[:h] + "\n[... %d characters of %s elided: output limit reached, head and tail kept ...]\n" % (len(v) - 2 * h, k) + v[-h:]
+                        elided[k] = len(v) - 2 * h
+                    else:
+                        del data[k]
+                        elided[k] = len(v)
+                        notes.append("[%s of %d bytes elided: output limit reached]" % (k, len(v)))
+                if notes:
+                    prev = data.get("text/plain")
+                    data["text/plain"] = (prev + "\n" if type(prev) is str else "") + "\n".join(notes)
+                metadata = dict(metadata) if type(metadata) is dict else {}
+                metadata["mcp_jupyter_elided"] = elided
+        except Exception:
+            pass
+        return publish(self, data, metadata, **kwargs)
+    ZMQDisplayPublisher.publish = capped_publish
 _mcp_jupyter_chunk_streams()
 del _mcp_jupyter_chunk_streams
 `
