@@ -240,6 +240,12 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, addr string, logger *slog.L
 		return 2
 	}
 	token := os.Getenv("MCP_JUPYTER_TOKEN")
+	if token != "" {
+		if err := attach.CheckToken(token); err != nil {
+			fmt.Fprintf(stderr, "mcp-jupyter mcp: %v\n", err)
+			return 2
+		}
+	}
 	if token == "" {
 		var b [24]byte
 		if _, err := rand.Read(b[:]); err != nil {

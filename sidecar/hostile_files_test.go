@@ -206,3 +206,43 @@ func TestDeeplyNestedNotebookIsRefused(t *testing.T) {
 		t.Errorf("the next call failed: %v %+v", err, res)
 	}
 }
+
+// A 1-character MCP_JUPYTER_TOKEN used to guard the HTTP server: refused.
+func TestShortTokenIsRefused(t *testing.T) {
+	bin := testenv.Binary(t)
+	cmd := exec.Command(bin, "mcp", "--standalone", "--workspace", t.TempDir(), "--http", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "MCP_JUPYTER_TOKEN=x", "XDG_RUNTIME_DIR="+t.TempDir())
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("the server started with a 1-character token: %s", out)
+	}
+	if err == nil || !strings.Contains(string(out), "minimum is 32") {
+		t.Errorf("err = %v, output %s; want a refusal naming the minimum", err, out)
+	}
+}
+
+// L1 (short): display_data far over the output caps through the real binary;
+// the sidecar's peak RSS stays under 300 MB (before: each 100 MiB output
+// cost ~500 MB, kept whole). MCP_JUPYTER_STRESS=1 runs the full benchmark
+// sizes (2 GiB of text, 10 × 100 MiB display_data).
+func TestHostileOutputMemoryBounded(t *testing.T) {
+	py := testenv.Python(t)
+	args := []string{filepath.Join(testenv.RepoRoot(), "bench", "groups", "95-memory"), "--check-mb", "300"}
+	if os.Getenv("MCP_JUPYTER_STRESS") == "" {
+		args = append(args, "--only", "L1b", "--displays", "3", "--display-mib", "64")
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Env = append(os.Environ(), "MCP_JUPYTER_BIN="+testenv.Binary(t), "MCP_JUPYTER_TEST_VENV="+testenv.VenvDir())
+	out, err := cmd.CombinedOutput()
+	t.Logf("95-memory:\n%s", out)
+	if err != nil {
+		t.Fatalf("peak RSS over the bound (or the run failed): %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 // Version is set at build time with -ldflags "-X".
@@ -14,6 +15,7 @@ var Version = "0.0.0-dev"
 // stdout for them and points os.Stdout at stderr, so a stray print cannot
 // corrupt the stream.
 func Main(args []string) int {
+	softMemoryLimit()
 	stdout := os.Stdout
 	os.Stdout = os.Stderr
 	return run(args, os.Stdin, stdout, os.Stderr)
@@ -51,3 +53,14 @@ commands:
              flags: --standalone (headless, never attach), --http 127.0.0.1:PORT
              (streamable HTTP; token from $MCP_JUPYTER_TOKEN or generated), --workspace DIR
   version    print the version`
+
+// softMemoryLimit makes the GC collect harder once the heap nears 192 MiB
+// (unless GOMEMLIMIT says otherwise): a kernel flooding output sends large
+// messages that are garbage as soon as they are counted, and by default the
+// heap may grow to twice what is live before they are collected (bench L1).
+// It is a target, never a failure: the heap may exceed it when that much is live.
+func softMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(192 << 20)
+	}
+}

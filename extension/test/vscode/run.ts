@@ -141,6 +141,8 @@ async function integration(entry: string, restricted = false): Promise<void> {
       'security.workspace.trust.startupPrompt': 'never',
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
+      // Saves only when a test saves (the stamp-on-save test counts on it).
+      'files.autoSave': 'off',
     },
     env: {
       MCP_JUPYTER_TEST_RESULTS: resultsFile,

@@ -236,3 +236,15 @@ func Dial(reg Registration) (net.Conn, error) {
 	}
 	return c, nil
 }
+
+// MinTokenLength is the shortest bearer token accepted from the user
+// (MCP_JUPYTER_TOKEN): a generated one has 48 hex characters.
+const MinTokenLength = 32
+
+// CheckToken refuses a user-chosen token too short to resist guessing.
+func CheckToken(tok string) error {
+	if len(tok) < MinTokenLength {
+		return fmt.Errorf("MCP_JUPYTER_TOKEN is %d characters, the minimum is %d: use a random one (e.g. `openssl rand -hex 24`), or unset it and a token is generated", len(tok), MinTokenLength)
+	}
+	return nil
+}

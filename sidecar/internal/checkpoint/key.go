@@ -36,6 +36,9 @@ func KeyPath() (string, error) {
 func LoadKey(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if err == nil {
+		if err := checkKeyFile(path); err != nil {
+			return nil, err
+		}
 		if len(key) != keySize {
 			return nil, fmt.Errorf("checkpoint key %s: %d bytes, want %d (delete it to make a new one; existing checkpoints will no longer load)", path, len(key), keySize)
 		}
@@ -100,4 +103,27 @@ func sign(key, manifest []byte) string {
 	m.Write([]byte("mcp-jupyter checkpoint v1\n"))
 	m.Write(manifest)
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// checkKeyFile refuses a key others could have read (and so could have
+// signed checkpoints with): group or world permissions, or another owner.
+func checkKeyFile(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("checkpoint key: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("checkpoint key %s is not a regular file", path)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("checkpoint key %s has mode %04o: other users may have read it and signed checkpoints with it, so it is not used. "+
+			"Delete it to make a new one (existing checkpoints will no longer load), or if only you could ever read it: chmod 600 %s", path, perm, path)
+	}
+	if uid, ok := fileOwner(st); ok && uid != os.Getuid() {
+		return fmt.Errorf("checkpoint key %s belongs to user %d, not you (%d); not used", path, uid, os.Getuid())
+	}
+	return nil
 }

@@ -115,3 +115,24 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// A key others can read may have signed a forged checkpoint: refused with
+// the fix named (before: used silently).
+func TestLoadKeyRefusesReadableKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "checkpoint.key")
+	if err := os.WriteFile(p, bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(p); err != nil {
+		t.Fatalf("a 0600 key: %v", err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadKey(p)
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("chmod 600")) {
+			t.Errorf("mode %04o: err = %v, want a refusal naming chmod 600", mode, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -453,6 +454,9 @@ func (f *Finder) Resolve(ctx context.Context, path string) (Environment, error) 
 		if py == "" {
 			return Environment{}, fmt.Errorf("resolve environment %q: no bin/python in it: %w", path, ErrNotEnvironment)
 		}
+		if prefixKind(abs) == "" && !pythonName(py) {
+			return Environment{}, fmt.Errorf("resolve environment %q: no pyvenv.cfg or conda-meta, and its bin/python is not a Python interpreter: %w", path, ErrNotEnvironment)
+		}
 		c = candidate{kind: prefixKind(abs), name: filepath.Base(abs), prefix: abs, python: py}
 		if c.kind == "" {
 			c.kind = KindSystem
@@ -463,6 +467,11 @@ func (f *Finder) Resolve(ctx context.Context, path string) (Environment, error) 
 	} else {
 		if st.Mode()&0o111 == 0 && runtime.GOOS != "windows" {
 			return Environment{}, fmt.Errorf("resolve environment %q: not an executable: %w", path, ErrNotEnvironment)
+		}
+		// Only an interpreter is ever run to probe it: /bin/sh or any other
+		// program passed as venv_path is refused before it is executed.
+		if !pythonName(abs) {
+			return Environment{}, fmt.Errorf("resolve environment %q: not a Python interpreter (pass an environment folder with pyvenv.cfg or conda-meta, or its python executable): %w", path, ErrNotEnvironment)
 		}
 		// A python inside an env (prefix/bin/python): the env is the grandparent.
 		c = candidate{python: abs}
@@ -573,4 +582,16 @@ func getKey(environ []string, key string) string {
 		}
 	}
 	return ""
+}
+
+var pythonNameRE = regexp.MustCompile(`^python(\d+(\.\d+)*)?[tw]?(\.exe)?$`)
+
+// pythonName reports whether p, and what it links to, are named like a
+// Python interpreter (python, python3, python3.12, python3.13t, python.exe).
+func pythonName(p string) bool {
+	if !pythonNameRE.MatchString(strings.ToLower(filepath.Base(p))) {
+		return false
+	}
+	real, err := filepath.EvalSymlinks(p)
+	return err == nil && pythonNameRE.MatchString(strings.ToLower(filepath.Base(real)))
 }

@@ -62,19 +62,52 @@ type incarnation struct {
 	stopOnce sync.Once
 }
 
-// pending collects messages parented by one request. The queue is unbounded so
-// a reader never blocks on a slow consumer (and can never deadlock with it).
+// pending collects messages parented by one request. The queue is bounded in
+// bytes: once maxPendingBytes wait unread, the socket's reader blocks until the
+// consumer takes them (backpressure through zmq to the kernel) instead of
+// holding gigabytes a chatty cell sends faster than they are processed. A
+// queue whose consumer is gone (unregistered) never blocks its reader, and a
+// single message is always accepted, so the reader cannot deadlock on it.
 type pending struct {
 	mu     sync.Mutex
 	q      []Message
+	bytes  int
+	closed bool
 	signal chan struct{}
+	space  chan struct{} // a take happened
+	done   chan struct{} // closed by close
 }
 
-func newPending() *pending { return &pending{signal: make(chan struct{}, 1)} }
+// maxPendingBytes bounds the unread messages of one request.
+const maxPendingBytes = 16 << 20
+
+func newPending() *pending {
+	return &pending{signal: make(chan struct{}, 1), space: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func msgBytes(m Message) int {
+	n := len(m.Content) + len(m.Metadata)
+	for _, b := range m.Buffers {
+		n += len(b)
+	}
+	return n
+}
 
 func (p *pending) push(m Message) {
+	n := msgBytes(m)
 	p.mu.Lock()
-	p.q = append(p.q, m)
+	for p.bytes > 0 && p.bytes+n > maxPendingBytes && !p.closed {
+		p.mu.Unlock()
+		select {
+		case <-p.space:
+		case <-p.done:
+		}
+		p.mu.Lock()
+	}
+	if !p.closed {
+		p.q = append(p.q, m)
+		p.bytes += n
+	}
 	p.mu.Unlock()
 	select {
 	case p.signal <- struct{}{}:
@@ -86,8 +119,25 @@ func (p *pending) take() []Message {
 	p.mu.Lock()
 	q := p.q
 	p.q = nil
+	p.bytes = 0
 	p.mu.Unlock()
+	select {
+	case p.space <- struct{}{}:
+	default:
+	}
 	return q
+}
+
+// close drops what is queued and releases a reader blocked in push.
+func (p *pending) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		p.q = nil
+		p.bytes = 0
+		close(p.done)
+	}
 }
 
 func (inc *incarnation) register(msgID string) *pending {
@@ -104,8 +154,12 @@ func (inc *incarnation) registerTo(msgID string, p *pending) {
 
 func (inc *incarnation) unregister(msgID string) {
 	inc.mu.Lock()
+	p := inc.pending[msgID]
 	delete(inc.pending, msgID)
 	inc.mu.Unlock()
+	if p != nil {
+		p.close()
+	}
 }
 
 func (inc *incarnation) deathErr() error {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // Op kinds.
@@ -33,6 +35,9 @@ type Stats struct {
 	StreamBytes map[string]int64 `json:"streamBytes"` // by stream name
 	DataBytes   int64            `json:"dataBytes"`   // raw JSON of display/result bundles
 	ElidedBytes int64            `json:"elidedBytes"` // stream bytes not kept
+	// ElidedDataBytes: bytes of display/result/error outputs not kept (over
+	// MaxOutputBytes or MaxDataBytes), replaced by head, tail and a note.
+	ElidedDataBytes int64 `json:"elidedDataBytes,omitempty"`
 }
 
 // Options bound a Log.
@@ -40,6 +45,9 @@ type Options struct {
 	// MaxStreamBytes of stream text kept as the head of the outputs (default
 	// 16 MiB); past it only the last MaxStreamBytes/4 of each stream are kept.
 	MaxStreamBytes int
+	// MaxOutputBytes of data kept per display/result/error output (default
+	// DefaultMaxOutputBytes), MaxDataBytes for all of them (DefaultMaxDataBytes).
+	MaxOutputBytes, MaxDataBytes int
 }
 
 // DefaultMaxStreamBytes is the default stream head kept per execution.
@@ -56,6 +64,9 @@ type Log struct {
 	clearPending bool
 	keptStream   int
 	opBytes      int // payload bytes held by ops
+	maxOut       int
+	maxData      int
+	keptData     int // bytes of non-stream outputs kept
 	stats        Stats
 }
 
@@ -70,6 +81,8 @@ type entry struct {
 	raw       json.RawMessage
 	displayID string
 	execCount *int
+	// capped bundles only, before assembly
+	data, metadata json.RawMessage
 }
 
 // NewLog makes an empty Log.
@@ -77,7 +90,14 @@ func NewLog(opts Options) *Log {
 	if opts.MaxStreamBytes <= 0 {
 		opts.MaxStreamBytes = DefaultMaxStreamBytes
 	}
-	return &Log{max: opts.MaxStreamBytes, tailMax: max(opts.MaxStreamBytes/4, 1), stats: Stats{StreamBytes: map[string]int64{}}}
+	if opts.MaxOutputBytes <= 0 {
+		opts.MaxOutputBytes = DefaultMaxOutputBytes
+	}
+	if opts.MaxDataBytes <= 0 {
+		opts.MaxDataBytes = DefaultMaxDataBytes
+	}
+	return &Log{max: opts.MaxStreamBytes, tailMax: max(opts.MaxStreamBytes/4, 1), maxOut: opts.MaxOutputBytes, maxData: opts.MaxDataBytes,
+		stats: Stats{StreamBytes: map[string]int64{}}}
 }
 
 type bundle struct {
@@ -97,6 +117,31 @@ func (l *Log) Apply(msgType string, content json.RawMessage) ([]Op, error) {
 	start := l.base + len(l.ops)
 	switch msgType {
 	case "stream":
+		if len(content) > 1<<20 {
+			// A large chunk: decode only what is kept (head within the budget,
+			// the tail), count the rest without copying it.
+			cs := view(content)
+			name := gjson.Get(cs, "name").String()
+			text := gjson.Get(cs, "text")
+			if text.Type != gjson.String || len(text.Raw) < 2 {
+				return nil, fmt.Errorf("stream message: no text")
+			}
+			body := text.Raw[1 : len(text.Raw)-1]
+			n := decodedLen(body)
+			l.stats.Messages++
+			l.stats.StreamBytes[name] += n
+			l.flushClear()
+			room := max(l.max-l.keptStream, 0)
+			if n <= int64(room) {
+				l.stream(name, text.String())
+				break
+			}
+			keepRaw := body[:safeCut(body, room)]
+			keep := decodePart(keepRaw)
+			tailRaw := body[safeCut(body, max(len(body)-l.tailMax, len(keepRaw))):]
+			l.streamCut(name, keep, decodePart(tailRaw), n-int64(len(keep)))
+			break
+		}
 		var c struct{ Name, Text string }
 		if err := json.Unmarshal(content, &c); err != nil {
 			return nil, fmt.Errorf("stream message: %w", err)
@@ -106,17 +151,41 @@ func (l *Log) Apply(msgType string, content json.RawMessage) ([]Op, error) {
 		l.flushClear()
 		l.stream(c.Name, c.Text)
 	case "display_data", "execute_result":
+		if l.overBudget(len(content)) {
+			l.stats.Messages++
+			l.flushClear()
+			e := l.cappedBundle(msgType, content)
+			l.appendEntry(e)
+			break
+		}
 		var b bundle
 		if err := json.Unmarshal(content, &b); err != nil {
 			return nil, fmt.Errorf("%s message: %w", msgType, err)
 		}
 		l.stats.Messages++
 		l.stats.DataBytes += int64(len(b.Data))
+		l.kernelElided(b.Metadata)
 		l.flushClear()
 		e := &entry{kind: msgType, displayID: b.Transient.DisplayID, execCount: b.ExecutionCount}
 		e.raw = bundleJSON(msgType, b.ExecutionCount, b.Data, b.Metadata)
+		l.keptData += len(e.raw)
 		l.appendEntry(e)
 	case "update_display_data":
+		if l.overBudget(len(content)) {
+			l.stats.Messages++
+			c := l.cappedBundle("display_data", content)
+			if c.displayID == "" {
+				break
+			}
+			for i, e := range l.outputs {
+				if e.displayID == c.displayID {
+					l.keptData += len(c.raw) - len(e.raw)
+					e.raw = bundleJSON(e.kind, e.execCount, c.data, c.metadata)
+					l.emit(Op{Kind: OpReplace, Index: i, Output: e.raw})
+				}
+			}
+			break
+		}
 		var b bundle
 		if err := json.Unmarshal(content, &b); err != nil {
 			return nil, fmt.Errorf("update_display_data message: %w", err)
@@ -128,11 +197,20 @@ func (l *Log) Apply(msgType string, content json.RawMessage) ([]Op, error) {
 		}
 		for i, e := range l.outputs {
 			if e.displayID == b.Transient.DisplayID {
+				old := len(e.raw)
 				e.raw = bundleJSON(e.kind, e.execCount, b.Data, b.Metadata)
+				l.keptData += len(e.raw) - old
 				l.emit(Op{Kind: OpReplace, Index: i, Output: e.raw})
 			}
 		}
 	case "error":
+		if l.overBudget(len(content)) {
+			l.stats.Messages++
+			l.flushClear()
+			e := l.cappedError(content)
+			l.appendEntry(e)
+			break
+		}
 		var c struct {
 			Ename     string   `json:"ename"`
 			Evalue    string   `json:"evalue"`
@@ -152,6 +230,7 @@ func (l *Log) Apply(msgType string, content json.RawMessage) ([]Op, error) {
 			Evalue     string   `json:"evalue"`
 			Traceback  []string `json:"traceback"`
 		}{"error", c.Ename, c.Evalue, c.Traceback})
+		l.keptData += len(raw)
 		l.appendEntry(&entry{kind: "error", raw: raw})
 	case "clear_output":
 		var c struct {
@@ -343,6 +422,48 @@ func (l *Log) stream(name, text string) {
 	}
 }
 
+// streamCut is stream for a chunk already cut: keep fits the budget, tail is
+// the end of the rest, which is restLen bytes long.
+func (l *Log) streamCut(name, keep, tail string, restLen int64) {
+	var e *entry
+	idx := len(l.outputs) - 1
+	if idx >= 0 && l.outputs[idx].kind == "stream" && l.outputs[idx].name == name {
+		e = l.outputs[idx]
+	}
+	l.stats.ElidedBytes += restLen
+	if e == nil {
+		e = &entry{kind: "stream", name: name}
+		e.text.WriteString(keep)
+		l.keptStream += len(keep)
+		e.addTailN(tail, restLen, l.tailMax)
+		l.outputs = append(l.outputs, e)
+		l.emit(Op{Kind: OpAppend, Index: len(l.outputs) - 1, Output: streamJSON(name, keep)})
+		return
+	}
+	if keep != "" {
+		e.text.WriteString(keep)
+		l.keptStream += len(keep)
+		l.emit(Op{Kind: OpAppendText, Index: idx, Name: name, Text: keep})
+	}
+	e.addTailN(tail, restLen, l.tailMax)
+}
+
+// addTailN is addTail for a rest of n bytes of which only its end s is given.
+func (e *entry) addTailN(s string, n int64, tailMax int) {
+	if n <= 0 {
+		return
+	}
+	if int64(len(s)) >= n {
+		e.addTail(s, tailMax)
+		return
+	}
+	e.tail = append(e.tail[:0], s...) // what came before s is further back than any tail
+	e.elided += n
+	if over := len(e.tail) - tailMax; over > 0 {
+		e.tail = append(e.tail[:0], e.tail[over:]...)
+	}
+}
+
 // addTail keeps the last tailMax bytes of what did not fit; elided counts the
 // bytes that were dropped for good.
 func (e *entry) addTail(s string, tailMax int) {
@@ -415,4 +536,99 @@ func bundleJSON(kind string, count *int, data, metadata json.RawMessage) json.Ra
 	b.Write(metadata)
 	b.WriteString("}")
 	return json.RawMessage(b.String())
+}
+
+// overBudget reports whether an output message of n bytes must be cut.
+func (l *Log) overBudget(n int) bool {
+	return n > l.maxOut || l.keptData+n > l.maxData
+}
+
+func (l *Log) room() int { return max(min(l.maxOut, l.maxData-l.keptData), 0) }
+
+// cappedBundle builds a display/result output kept within the budget without
+// decoding (copying) the whole message.
+func (l *Log) cappedBundle(kind string, content json.RawMessage) *entry {
+	cs := view(content)
+	data, md := gjson.Get(cs, "data"), gjson.Get(cs, "metadata")
+	e := &entry{kind: kind, displayID: gjson.Get(cs, "transient.display_id").String()}
+	if ec := gjson.Get(cs, "execution_count"); ec.Type == gjson.Number {
+		n := int(ec.Int())
+		e.execCount = &n
+	}
+	d, m, elided := capBundle(data, md, l.room())
+	l.stats.DataBytes += int64(len(data.Raw))
+	l.kernelElided(json.RawMessage(md.Raw))
+	l.stats.ElidedDataBytes += elided
+	e.data, e.metadata = d, m
+	e.raw = bundleJSON(kind, e.execCount, d, m)
+	l.keptData += len(e.raw)
+	return e
+}
+
+// cappedError keeps an error output's name, the head and tail of its value
+// and the first and last traceback lines that fit.
+func (l *Log) cappedError(content json.RawMessage) *entry {
+	cs := view(content)
+	room := l.room()
+	var elided int64
+	ename, e1 := capText(gjson.Get(cs, "ename"), 1024, "ename")
+	evalue, e2 := capText(gjson.Get(cs, "evalue"), room/2, "evalue")
+	elided += e1 + e2
+	var lines []gjson.Result
+	gjson.Get(cs, "traceback").ForEach(func(_, v gjson.Result) bool {
+		lines = append(lines, v)
+		return true
+	})
+	budget := max(room/2, 0)
+	var head, tail []string
+	i, j := 0, len(lines)-1
+	for i <= j && budget > 0 {
+		s, e := capText(lines[i], budget/2, "traceback")
+		head = append(head, s)
+		budget -= len(s)
+		elided += e
+		i++
+		if i > j || budget <= 0 {
+			break
+		}
+		s, e = capText(lines[j], budget/2, "traceback")
+		tail = append([]string{s}, tail...)
+		budget -= len(s)
+		elided += e
+		j--
+	}
+	tb := head
+	if i <= j {
+		var n int64
+		for k := i; k <= j; k++ {
+			n += int64(len(lines[k].Raw))
+		}
+		elided += n
+		tb = append(tb, fmt.Sprintf("[... %d traceback lines (%d bytes) elided: output limit reached ...]", j-i+1, n))
+	}
+	tb = append(tb, tail...)
+	l.stats.ElidedDataBytes += elided
+	raw, _ := json.Marshal(struct {
+		OutputType string   `json:"output_type"`
+		Ename      string   `json:"ename"`
+		Evalue     string   `json:"evalue"`
+		Traceback  []string `json:"traceback"`
+	}{"error", ename, evalue, tb})
+	l.keptData += len(raw)
+	return &entry{kind: "error", raw: raw}
+}
+
+// kernelElided counts what the kernel already cut from a display (see the
+// session's chunkStreams): metadata.mcp_jupyter_elided maps MIME type to size.
+func (l *Log) kernelElided(metadata json.RawMessage) {
+	if len(metadata) == 0 {
+		return
+	}
+	gjson.GetBytes(metadata, "mcp_jupyter_elided").ForEach(func(_, v gjson.Result) bool {
+		if n := v.Int(); n > 0 {
+			l.stats.ElidedDataBytes += n
+			l.stats.DataBytes += n
+		}
+		return true
+	})
 }

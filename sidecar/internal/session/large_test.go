@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/output"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 	"go.uber.org/goleak"
 )
@@ -49,11 +50,35 @@ func TestLargeOutputsCounted(t *testing.T) {
 		if err := json.Unmarshal(outs[0], &o); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(o.Data["text/plain"]); n != 50_000_002 {
-			t.Errorf("text/plain has %d bytes, want 50000002", n)
+		// Over the per-output cap: head and tail around a note; every byte counted.
+		tp := o.Data["text/plain"]
+		if n := len(tp); n > output.DefaultMaxOutputBytes+200 || !strings.HasPrefix(tp, "'xxx") || !strings.HasSuffix(tp, "xxx'") ||
+			!strings.Contains(tp, "bytes of text/plain elided: output limit reached, head and tail kept") {
+			t.Errorf("text/plain has %d bytes (%.80q...), want head and tail within %d", n, tp, output.DefaultMaxOutputBytes)
 		}
-		if got := e.Stats().DataBytes; got < 50_000_002 {
-			t.Errorf("counted %d data bytes", got)
+		st := e.Stats()
+		if st.DataBytes < 50_000_002 {
+			t.Errorf("counted %d data bytes", st.DataBytes)
+		}
+		if st.ElidedDataBytes+int64(len(tp)) < 50_000_002 {
+			t.Errorf("elided %d + kept %d < the 50000002 sent", st.ElidedDataBytes, len(tp))
+		}
+	})
+	t.Run("20 MiB display_data cut in the kernel, counted", func(t *testing.T) {
+		e, _ := s.Submit(session.Request{Code: "from IPython.display import display\ndisplay({'text/plain': 'y' * (20 << 20), 'image/png': 'A' * (10 << 20)}, raw=True)"})
+		if st := wait(t, e); st.Status != "ok" {
+			t.Fatalf("%+v", st)
+		}
+		outs := e.Outputs()
+		if len(outs) != 1 || len(outs[0]) > output.DefaultMaxOutputBytes+4096 {
+			t.Fatalf("%d outputs, first %d bytes", len(outs), len(outs[0]))
+		}
+		if !strings.Contains(string(outs[0]), "of text/plain elided") || !strings.Contains(string(outs[0]), "[image/png of 10485760 bytes elided") {
+			t.Errorf("output does not say what was cut: %.300s", outs[0])
+		}
+		st := e.Stats()
+		if st.ElidedDataBytes+int64(len(outs[0])) < 30<<20 {
+			t.Errorf("elided %d + kept %d < the %d sent", st.ElidedDataBytes, len(outs[0]), 30<<20)
 		}
 	})
 	t.Run("stream over the cap keeps head and tail", func(t *testing.T) {

@@ -33,6 +33,107 @@ type Session struct {
 	history  []*Execution
 	byID     map[string]*Execution
 	closed   bool
+
+	// the kernel (and restart) the stream chunker was installed in
+	chunkedConn     kernel.Conn
+	chunkedRestarts int
+}
+
+// chunkStreams makes ipykernel send stdout/stderr in messages of at most
+// 4 MiB: by itself it sends whatever accumulated between two flushes as one
+// message, and a cell printing 2 GiB fast became one 2 GiB message, which
+// the sidecar must hold whole to receive. Chunked, the sidecar's bounded
+// queue and output caps keep its memory flat (bench L1a). Idempotent; the
+// user's stream output is unchanged (only split into more messages). A
+// display_data value over 8 MiB is cut in the kernel as the sidecar would
+// cut it (bench L1b), the cut size reported in metadata.mcp_jupyter_elided.
+const chunkStreams = `
+def _mcp_jupyter_chunk_streams():
+    try:
+        from ipykernel.iostream import OutStream
+    except Exception:
+        return
+    if OutStream.__dict__.get("_mcp_jupyter_chunked") or not hasattr(OutStream, "_flush_buffers"):
+        return
+    limit = 4 << 20
+    # Class-level: IPython tees sys.stdout.write per cell through an instance
+    # attribute, so the instance's write cannot be wrapped durably.
+    flush_buffers = OutStream._flush_buffers
+    def chunked_flush_buffers(self):
+        for parent, data in flush_buffers(self):
+            if type(data) is str and len(data) > limit:
+                for i in range(0, len(data), limit):
+                    yield parent, data[i:i + limit]
+            else:
+                yield parent, data
+    OutStream._flush_buffers = chunked_flush_buffers
+    schedule = OutStream.__dict__.get("_schedule_flush")
+    if schedule is not None:
+        def early_flush(self):
+            try:
+                pending = sum(b.tell() for b in list(self._buffers.values()))
+            except Exception:
+                pending = 0
+            if pending > limit:
+                self.flush()
+            else:
+                schedule(self)
+        OutStream._schedule_flush = early_flush
+    OutStream._mcp_jupyter_chunked = True
+    # display_data: a value over the limit would be one message of that size.
+    # Cut it here the way the sidecar would (head and tail of text, a note for
+    # anything else) and say how much was cut, so the sidecar counts it.
+    try:
+        from ipykernel.zmqshell import ZMQDisplayPublisher
+    except Exception:
+        return
+    publish = ZMQDisplayPublisher.publish
+    cap = 8 << 20
+    def capped_publish(self, data, metadata=None, **kwargs):
+        try:
+            big = type(data) is dict and [k for k, v in dict.items(data) if type(k) is str and type(v) in (str, bytes) and len(v) > cap]
+            if big:
+                data, elided, notes = dict(data), {}, []
+                for k in big:
+                    v = data[k]
+                    if type(v) is str and (k.startswith("text/") or k == "application/javascript"):
+                        h = cap // 2
+                        data[k] = v[:h] + "\n[... %d characters of %s elided: output limit reached, head and tail kept ...]\n" % (len(v) - 2 * h, k) + v[-h:]
+                        elided[k] = len(v) - 2 * h
+                    else:
+                        del data[k]
+                        elided[k] = len(v)
+                        notes.append("[%s of %d bytes elided: output limit reached]" % (k, len(v)))
+                if notes:
+                    prev = data.get("text/plain")
+                    data["text/plain"] = (prev + "\n" if type(prev) is str else "") + "\n".join(notes)
+                metadata = dict(metadata) if type(metadata) is dict else {}
+                metadata["mcp_jupyter_elided"] = elided
+        except Exception:
+            pass
+        return publish(self, data, metadata, **kwargs)
+    ZMQDisplayPublisher.publish = capped_publish
+_mcp_jupyter_chunk_streams()
+del _mcp_jupyter_chunk_streams
+`
+
+// ensureChunked installs chunkStreams once per kernel process.
+func (s *Session) ensureChunked(k kernel.Conn) {
+	s.mu.Lock()
+	done := s.chunkedConn == k && s.chunkedRestarts == s.restarts
+	restarts := s.restarts
+	s.mu.Unlock()
+	if done {
+		return
+	}
+	reply, err := k.Execute(s.ctx, kernel.ExecuteRequest{Code: chunkStreams, Silent: true}, kernel.Handlers{})
+	if err != nil || reply == nil || reply.Status != "ok" {
+		s.m.log.Debug("stream chunking not installed", "notebook", s.path, "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.chunkedConn, s.chunkedRestarts = k, restarts
+	s.mu.Unlock()
 }
 
 // job is a queued cell execution or silent helper code.
@@ -352,6 +453,7 @@ func (s *Session) work() {
 }
 
 func (s *Session) run(k kernel.Conn, e *Execution) {
+	s.ensureChunked(k)
 	e.mu.Lock()
 	e.state.Status = StatusRunning
 	e.state.StartedAt = time.Now()

@@ -522,7 +522,7 @@ const tests: [string, () => Promise<void>][] = [
       await runCell(cell);
       assert.equal(cell.executionSummary?.success, true, outputText(cell));
       await new Promise((r) => setTimeout(r, 1500)); // room for a late stamp to show up (it must not)
-      assert.equal(stampOf(), before, 'the run put a metadata edit into the buffer');
+      assert.equal(stampOf(), before, `the run put a metadata edit into the buffer (dirty: ${nb.isDirty})`);
       await vscode.window.showTextDocument(cellById(nb, 'sum').document);
       await vscode.commands.executeCommand('undo');
       await until('Undo to remove the typing', () => !cellById(nb, 'sum').document.getText().includes('+ 0'), 10_000);

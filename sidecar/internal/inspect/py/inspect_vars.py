@@ -173,6 +173,9 @@ def describe(obj):
     elif np is not None and issubclass(t, np.generic) and _module_of(t) == "numpy":
         d["kind"] = "number"
         d["value"] = brief(obj.item())
+    elif pd is not None and _is(t, (pd.DataFrame, pd.Series)) and not _pandas_safe(obj):
+        d["kind"] = "dataframe" if t is pd.DataFrame else "series"
+        d["note"] = "holds a user-defined extension array or index: not read (reading it would run its code)"
     elif pd is not None and t is pd.DataFrame:
         d["kind"] = "dataframe"
         d["shape"] = list(obj.shape)
@@ -197,6 +200,33 @@ def describe(obj):
     return d
 
 
+def _pandas_safe(obj):
+    """Whether a DataFrame/Series holds only numpy arrays and pandas' own
+    extension arrays (and indexes): a user ExtensionArray runs its own code
+    for dtype, len, nbytes and item access, so such an object is described
+    by its type only. Checked through the blocks, before any dtype is read."""
+    np, pd = _np(), _pd()
+    try:
+        safe_arrays = [v for v in vars(pd.arrays).values() if type(v) is type] + [pd.Categorical]
+        for blk in obj._mgr.blocks:
+            t = type(blk.values)
+            if not (t is np.ndarray or _is(t, safe_arrays)):
+                return False
+        safe_index = [getattr(pd, n) for n in ("Index", "RangeIndex", "MultiIndex", "DatetimeIndex", "TimedeltaIndex",
+                                                "PeriodIndex", "CategoricalIndex", "IntervalIndex") if hasattr(pd, n)]
+        axes = [obj.index] + ([obj.columns] if type(obj) is pd.DataFrame else [])
+        for ax in axes:
+            if not _is(type(ax), safe_index):
+                return False
+            if type(ax) is not pd.RangeIndex and type(ax) is not pd.MultiIndex:
+                t = type(ax._data)
+                if not (t is np.ndarray or _is(t, safe_arrays)):
+                    return False
+    except Exception:
+        return False
+    return True
+
+
 def _column_values(col):
     kind = getattr(col.dtype, "kind", "O")
     vals = col.to_numpy(copy=False) if kind != "O" else col.array
@@ -215,14 +245,21 @@ def _column_values(col):
     return out
 
 
+def _items(d):
+    # dict.items, not d.items(): no user override. Only exact-str keys: a key
+    # of another type or a str subclass would run its __hash__/__eq__/
+    # startswith. No lookups in d either (a colliding hostile key's __eq__
+    # would run): the pairs are copied into a dict of exact-str keys.
+    return [(k, v) for k, v in dict.items(d) if type(k) is str]
+
+
 def _user_vars(ip):
     ns = ip.user_ns
-    hidden = ip.user_ns_hidden
+    hidden = dict(_items(ip.user_ns_hidden))
     types = sys.modules["types"]
-    for name in list(ns.keys()):
+    for name, value in _items(ns):
         if name in SKIP or name.startswith("__") or name.startswith("_mcp_jupyter") or _IPY_NAME.match(name):
             continue
-        value = ns[name]
         if name in hidden and hidden[name] is value:
             continue
         if type(value) is types.ModuleType:
@@ -243,7 +280,7 @@ def variables(args):
             v["shape"] = list(np.ndarray.shape.__get__(value))
             v["dtype"] = str(np.ndarray.dtype.__get__(value))
             v["size"] = int(np.ndarray.nbytes.__get__(value))
-        elif pd is not None and _is(t, (pd.DataFrame, pd.Series)):
+        elif pd is not None and _is(t, (pd.DataFrame, pd.Series)) and _pandas_safe(value):
             v["shape"] = list(value.shape)
             v["size"] = int(value.memory_usage(index=True, deep=False).sum() if t is pd.DataFrame else value.memory_usage(index=True, deep=False))
         out.append(v)
@@ -255,10 +292,12 @@ def variables(args):
 def inspect(args):
     ip = _ip()
     name = args["name"]
-    ns = ip.user_ns
-    if name not in ns:
+    if type(name) is not str:
         return {"found": False}
-    d = describe(ns[name])
+    found = [v for k, v in _items(ip.user_ns) if k == name]
+    if not found:
+        return {"found": False}
+    d = describe(found[0])
     d["name"] = name
     d["found"] = True
     return d
