@@ -1,15 +1,18 @@
-// Keeps every open .ipynb buffer open in the in-process notebook model:
-// opened once, then VS Code's change events are applied as splices of the
-// changed cells (no re-capture of the whole buffer per change or per query).
+// Keeps open .ipynb buffers open in the in-process notebook model: a buffer
+// is opened on its first query (so merely opening notebooks costs nothing),
+// then VS Code's change events are applied as splices of the changed cells
+// (no re-capture of the whole buffer per change or per query).
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { captureCell, captureSnapshot, normalizePath, NotebookType } from '../notebooks';
+import { captureCell, captureSnapshot, findNotebook, normalizePath, NotebookType } from '../notebooks';
 import { NotebookHandle, NotebookModel } from './model';
 
 /** The open notebooks of this window in notebookmodel.wasm. */
 export class LiveNotebooks implements vscode.Disposable {
   private readonly open = new Map<string, { doc: vscode.NotebookDocument; handle: NotebookHandle }>();
+  /** How many buffers were opened in the model (for tests and the log). */
+  opened = 0;
   private readonly disposables: vscode.Disposable[] = [];
   /** Changes applied as splices (for tests and the log). */
   splices = 0;
@@ -18,9 +21,7 @@ export class LiveNotebooks implements vscode.Disposable {
     private readonly model: NotebookModel,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    for (const d of vscode.workspace.notebookDocuments) this.track(d);
     this.disposables.push(
-      vscode.workspace.onDidOpenNotebookDocument((d) => this.track(d)),
       vscode.workspace.onDidCloseNotebookDocument((d) => this.untrack(d)),
       vscode.workspace.onDidChangeNotebookDocument((e) => this.change(e)),
     );
@@ -42,7 +43,13 @@ export class LiveNotebooks implements vscode.Disposable {
 
   /** The model handle and buffer version of a notebook open in this window. */
   handleFor(notebookPath: string): { handle: NotebookHandle; version: number } | undefined {
-    const entry = this.open.get(normalizePath(notebookPath));
+    const key = normalizePath(notebookPath);
+    let entry = this.open.get(key);
+    if (!entry) {
+      const doc = findNotebook(notebookPath);
+      if (doc) this.track(doc);
+      entry = this.open.get(key);
+    }
     return entry && { handle: entry.handle, version: entry.doc.version };
   }
 
@@ -50,8 +57,10 @@ export class LiveNotebooks implements vscode.Disposable {
     if (doc.notebookType !== NotebookType || doc.uri.scheme !== 'file') return;
     const key = normalizePath(doc.uri.fsPath);
     this.open.get(key)?.handle.close();
+    this.open.delete(key);
     try {
       this.open.set(key, { doc, handle: this.model.open(captureSnapshot(doc)) });
+      this.opened++;
     } catch (err) {
       this.log.warn(`notebook model: cannot open ${doc.uri.fsPath}: ${String(err)}`);
     }
