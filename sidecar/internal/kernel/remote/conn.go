@@ -78,15 +78,20 @@ type Kernel struct {
 	status     kernel.Status
 	info       kernel.KernelInfo
 	pend       map[string]*pending
-	epoch      chan struct{} // closed when this incarnation ends (restart)
-	epochErr   error
-	ourRestart bool
+	epoch      *epoch // the current incarnation of the kernel process
 	done       chan struct{}
 	err        error
 	reconnects int
 }
 
 var _ kernel.Conn = (*Kernel)(nil)
+
+// epoch is one incarnation of the kernel process: it ends (ch closed, err
+// set) when the kernel is restarted, by us or by the server after a death.
+type epoch struct {
+	ch  chan struct{}
+	err error
+}
 
 type pending struct {
 	mu     sync.Mutex
@@ -166,7 +171,7 @@ func connect(ctx context.Context, c *Client, m KernelModel, opts Options) (*Kern
 		up:     make(chan struct{}),
 		status: kernel.StatusStarting,
 		pend:   map[string]*pending{},
-		epoch:  make(chan struct{}),
+		epoch:  &epoch{ch: make(chan struct{})},
 		done:   make(chan struct{}),
 	}
 	if err := k.dial(ctx); err != nil {
@@ -369,14 +374,9 @@ func (k *Kernel) dispatch(m kernel.Message) {
 		case "starting":
 			k.setStatus(kernel.StatusStarting)
 		case "restarting":
-			k.mu.Lock()
-			ours := k.ourRestart
-			k.mu.Unlock()
-			if ours {
-				k.endEpoch(fmt.Errorf("%w: %w", kernel.ErrKernelDead, kernel.ErrRestarted))
-			} else {
-				k.endEpoch(fmt.Errorf("%w: the kernel died and the server restarted it", kernel.ErrKernelDead))
-			}
+			// Only the server's auto-restarter says this (a restart through
+			// the REST API does not): the kernel process died.
+			k.endEpoch(fmt.Errorf("%w: the kernel died and the server restarted it", kernel.ErrKernelDead))
 		case "dead":
 			k.die(fmt.Errorf("%w: the server reports the kernel dead (restart failed)", kernel.ErrKernelDead))
 		}
@@ -397,28 +397,15 @@ func (k *Kernel) setStatus(s kernel.Status) {
 	k.mu.Unlock()
 }
 
-// endEpoch fails every execution of the current incarnation.
+// endEpoch fails every execution of the current incarnation; executions
+// sent from now on belong to the next one.
 func (k *Kernel) endEpoch(err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	select {
-	case <-k.epoch:
-		return // already ended, a new one not begun yet
-	default:
-	}
-	k.epochErr = err
-	close(k.epoch)
-}
-
-func (k *Kernel) newEpoch() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	select {
-	case <-k.epoch:
-		k.epoch = make(chan struct{})
-		k.epochErr = nil
-	default:
-	}
+	e := k.epoch
+	e.err = err
+	close(e.ch)
+	k.epoch = &epoch{ch: make(chan struct{})}
 }
 
 func (k *Kernel) die(err error) {
@@ -595,18 +582,11 @@ func (k *Kernel) Restart(ctx context.Context) error {
 		return fmt.Errorf("restart: %w", k.Err())
 	default:
 	}
-	k.mu.Lock()
-	k.ourRestart = true
-	k.mu.Unlock()
 	_, err := k.c.Restart(ctx, k.id)
-	k.endEpoch(fmt.Errorf("%w: %w", kernel.ErrKernelDead, kernel.ErrRestarted))
-	k.mu.Lock()
-	k.ourRestart = false
-	k.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("restart remote kernel: %w", err)
 	}
-	k.newEpoch()
+	k.endEpoch(fmt.Errorf("%w: %w", kernel.ErrKernelDead, kernel.ErrRestarted))
 	info, err := k.kernelInfo(ctx)
 	if err != nil {
 		return fmt.Errorf("restart remote kernel: not ready: %w", err)

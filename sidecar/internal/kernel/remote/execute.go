@@ -28,7 +28,7 @@ func (k *Kernel) Execute(ctx context.Context, req kernel.ExecuteRequest, h kerne
 	default:
 	}
 	k.mu.Lock()
-	epoch := k.epoch
+	ep := k.epoch
 	k.mu.Unlock()
 	ue := req.UserExpressions
 	if ue == nil {
@@ -125,10 +125,10 @@ func (k *Kernel) Execute(ctx context.Context, req kernel.ExecuteRequest, h kerne
 			if err := k.send(ctx, "stdin", ih, &a.parent, map[string]any{"value": a.value}); err != nil {
 				k.log.Warn("send input_reply", "err", err)
 			}
-		case <-epoch:
+		case <-ep.ch:
 			deliver()
 			k.mu.Lock()
-			err := k.epochErr
+			err := ep.err
 			k.mu.Unlock()
 			if timedOut {
 				return nil, fmt.Errorf("execute: %w after %s: %v", kernel.ErrTimeout, req.Timeout, err)
