@@ -361,6 +361,24 @@ func (k *Kernel) poll() {
 			k.die(fmt.Errorf("%w: the server no longer has kernel %s (shut down or culled)", kernel.ErrKernelDead, k.id))
 			return
 		}
+		// A half-open connection (a dropped network path) reads nothing and
+		// errors never: a ping that gets no pong closes it, and the read loop
+		// reconnects.
+		k.mu.Lock()
+		ws, up := k.ws, k.up
+		k.mu.Unlock()
+		select {
+		case <-up:
+		default:
+			continue // reconnecting
+		}
+		ctx, cancel = context.WithTimeout(k.ctx, 20*time.Second)
+		err = ws.Ping(ctx)
+		cancel()
+		if err != nil && k.ctx.Err() == nil {
+			k.log.Warn("websocket ping unanswered; reconnecting", "err", err)
+			_ = ws.CloseNow()
+		}
 	}
 }
 

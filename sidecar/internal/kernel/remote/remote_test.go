@@ -82,9 +82,9 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 
 func startKernel(t *testing.T, s *testServer, opts Options) *Kernel {
 	t.Helper()
-	k, err := Start(testCtx(t, 120*time.Second), s.client(t), "python3", opts)
+	k, err := Start(testCtx(t, 120*time.Second), client(t, s), "python3", opts)
 	if err != nil {
-		t.Fatalf("start: %v\n%s", err, tail(s.logText(), 3000))
+		t.Fatalf("start: %v\n%s", err, tail(s.Log(), 3000))
 	}
 	t.Cleanup(func() { _ = k.Shutdown(context.Background()) })
 	return k
@@ -261,7 +261,7 @@ func TestShutdown(t *testing.T) {
 	if k.Err() != nil {
 		t.Fatalf("Err after a clean shutdown: %v", k.Err())
 	}
-	if _, err := s.client(t).Kernel(testCtx(t, 30*time.Second), k.ID()); !errors.Is(err, ErrNotFound) {
+	if _, err := client(t, s).Kernel(testCtx(t, 30*time.Second), k.ID()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("kernel still on the server after Shutdown: %v", err)
 	}
 	if _, err := k.Execute(testCtx(t, 10*time.Second), kernel.ExecuteRequest{Code: "1"}, kernel.Handlers{}); err == nil {
@@ -305,7 +305,7 @@ func TestKernelGoneFromServer(t *testing.T) {
 		errc <- err
 	}()
 	c.waitStdout(t, "busy", 60*time.Second)
-	if err := s.client(t).Delete(testCtx(t, 60*time.Second), k.ID()); err != nil {
+	if err := client(t, s).Delete(testCtx(t, 60*time.Second), k.ID()); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -333,7 +333,7 @@ func TestKernelGoneFromServer(t *testing.T) {
 // see its state, detach without stopping it.
 func TestAttachByID(t *testing.T) {
 	s := sharedServer(t)
-	cl := s.client(t)
+	cl := client(t, s)
 	m, err := cl.StartKernel(testCtx(t, 60*time.Second), "python3", "")
 	if err != nil {
 		t.Fatal(err)
@@ -419,7 +419,7 @@ func TestBadConfigErrors(t *testing.T) {
 	} else if strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("error shows the token: %v", err)
 	}
-	if _, err := Start(testCtx(t, 60*time.Second), s.client(t), "no-such-spec", Options{}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "python3") {
+	if _, err := Start(testCtx(t, 60*time.Second), client(t, s), "no-such-spec", Options{}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "python3") {
 		t.Fatalf("missing kernelspec: %v", err)
 	}
 	dead, _ := NewClient(Config{URL: fmt.Sprintf("http://127.0.0.1:%d/", freePort(t)), Token: "x"})

@@ -1,200 +1,20 @@
 package remote
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel/remote/remotetest"
 )
 
-// The tests start real Jupyter servers on loopback from a venv that
-// testdata/setup-venv.sh creates (jupyter_server 2.x, jupyter-kernel-gateway,
-// ipykernel). MCP_JUPYTER_REMOTE_VENV points at another one.
+type testServer = remotetest.Server
 
-var (
-	venvOnce sync.Once
-	venvDir  string
-	venvErr  error
-)
+func tail(s string, n int) string { return remotetest.Tail(s, n) }
 
-func repoRoot() string {
-	_, f, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(f), "..", "..", "..", ".."))
-}
+func freePort(t testing.TB) int { return remotetest.FreePort(t) }
 
-// remoteVenv returns the test venv, installing it on first use; the test is
-// skipped (with the reason) when it cannot be had.
-func remoteVenv(t *testing.T) string {
-	t.Helper()
-	venvOnce.Do(func() {
-		venvDir = os.Getenv("MCP_JUPYTER_REMOTE_VENV")
-		if venvDir == "" {
-			venvDir = filepath.Join(repoRoot(), ".cache", "remote-venv")
-		}
-		start := time.Now()
-		cmd := exec.Command("bash", filepath.Join(repoRoot(), "sidecar", "internal", "kernel", "remote", "testdata", "setup-venv.sh"), venvDir)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			venvErr = fmt.Errorf("setup-venv.sh: %v: %s", err, tail(out.String(), 800))
-			return
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			fmt.Fprintf(os.Stderr, "remote test venv installed in %s\n", d.Round(time.Second))
-		}
-	})
-	if venvErr != nil {
-		t.Skipf("no jupyter_server test venv (needs PyPI once): %v", venvErr)
-	}
-	return venvDir
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
-
-type testServer struct {
-	URL, Token string
-	cmd        *exec.Cmd
-	log        *bytes.Buffer
-	home       string
-	exited     chan struct{}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func randToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// startJupyterServer runs `jupyter server` on a loopback port with a token,
-// in an isolated Jupyter config/data/runtime dir; stopped at test cleanup.
-func startJupyterServer(t *testing.T, extra ...string) *testServer {
-	t.Helper()
-	s := launchServer(t, remoteVenv(t), extra...)
-	t.Cleanup(func() { s.stop(t) })
-	s.waitReady(t)
-	return s
-}
-
-func launchServer(t testing.TB, venv string, extra ...string) *testServer {
-	t.Helper()
-	home, err := os.MkdirTemp("", "mcpj-remote-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(home, "root")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	s := &testServer{home: home, Token: randToken(), log: &bytes.Buffer{}, exited: make(chan struct{})}
-	s.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
-	args := append([]string{"-m", "jupyter_server",
-		"--ServerApp.ip=127.0.0.1", fmt.Sprintf("--ServerApp.port=%d", port), "--ServerApp.port_retries=0",
-		"--ServerApp.open_browser=False", "--ServerApp.root_dir=" + root,
-		"--IdentityProvider.token=" + s.Token,
-		"--ServerApp.shutdown_no_activity_timeout=600", // an orphaned server of a killed test run ends by itself
-	}, extra...)
-	if os.Geteuid() == 0 {
-		args = append(args, "--allow-root")
-	}
-	s.cmd = exec.Command(filepath.Join(venv, "bin", "python"), args...)
-	s.cmd.Env = append(os.Environ(),
-		"JUPYTER_CONFIG_DIR="+filepath.Join(home, "config"),
-		"JUPYTER_DATA_DIR="+filepath.Join(home, "data"),
-		"JUPYTER_RUNTIME_DIR="+filepath.Join(home, "runtime"),
-		"JUPYTER_PLATFORM_DIRS=1", "PYTHONUNBUFFERED=1", "HOME="+home)
-	s.cmd.Stdout, s.cmd.Stderr = &syncWriter{b: s.log}, &syncWriter{b: s.log}
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
-	return s
-}
-
-func (s *testServer) waitReady(t testing.TB) {
-	t.Helper()
-	deadline := time.Now().Add(120 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			t.Fatalf("jupyter server exited before it was ready:\n%s", tail(s.logText(), 3000))
-		default:
-		}
-		req, _ := http.NewRequest(http.MethodGet, s.URL+"api/status", nil)
-		req.Header.Set("Authorization", "token "+s.Token)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("jupyter server not ready after 120s:\n%s", tail(s.logText(), 3000))
-}
-
-func (s *testServer) stop(t testing.TB) {
-	if s.cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exited
-	}
-	// Kernels are in the server's process group only if they did not leave it.
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	if t != nil && t.Failed() {
-		t.Logf("jupyter server log:\n%s", tail(s.logText(), 4000))
-	}
-	_ = os.RemoveAll(s.home)
-}
-
-func (s *testServer) logText() string {
-	mu.Lock()
-	defer mu.Unlock()
-	return s.log.String()
-}
-
-var mu sync.Mutex
-
-type syncWriter struct{ b *bytes.Buffer }
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (s *testServer) client(t *testing.T) *Client {
+func client(t *testing.T, s *testServer) *Client {
 	t.Helper()
 	c, err := NewClient(Config{URL: s.URL, Token: s.Token})
 	if err != nil {
@@ -212,18 +32,18 @@ var (
 
 func sharedServer(t *testing.T) *testServer {
 	t.Helper()
-	venv := remoteVenv(t)
+	venv := remotetest.Venv(t)
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if sharedSrv == nil {
-		s := launchServer(t, venv)
+		s := remotetest.Launch(t, venv)
 		ok := false
 		defer func() {
 			if !ok {
-				s.stop(t)
+				s.Stop(t)
 			}
 		}()
-		s.waitReady(t)
+		s.WaitReady(t)
 		ok = true
 		sharedSrv = s
 	}
@@ -233,7 +53,7 @@ func sharedServer(t *testing.T) *testServer {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sharedSrv != nil {
-		sharedSrv.stop(nil)
+		sharedSrv.Stop(nil)
 	}
 	os.Exit(code)
 }
