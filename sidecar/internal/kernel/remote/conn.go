@@ -528,20 +528,39 @@ func (k *Kernel) kernelInfo(ctx context.Context) (kernel.KernelInfo, error) {
 			return kernel.KernelInfo{}, err
 		}
 		t := time.NewTimer(5 * time.Second)
+		var info *kernel.KernelInfo
+		var idleWait <-chan time.Time
+		idle := false // iopub and shell are separate sockets: either may come first
 		for again := false; !again; {
 			select {
 			case <-p.signal:
 				for _, m := range p.take() {
-					if m.Channel == "shell" && m.Header.MsgType == "kernel_info_reply" {
+					if m.Channel == "shell" && m.Header.MsgType == "kernel_info_reply" && info == nil {
+						info = &kernel.KernelInfo{}
+						_ = json.Unmarshal(m.Content, info)
+						info.Raw = m.Content
+						// Its status:idle follows on iopub: wait for it (briefly)
+						// so Status is idle, not the busy of this very request.
+						idleWait = time.After(5 * time.Second)
+					}
+					if m.Channel == "iopub" && m.Header.MsgType == "status" && executionState(m.Content) == "idle" {
+						idle = true
+					}
+					if idle && info != nil {
 						t.Stop()
 						k.unregister(h.MsgID)
-						var info kernel.KernelInfo
-						_ = json.Unmarshal(m.Content, &info)
-						info.Raw = m.Content
-						return info, nil
+						return *info, nil
 					}
 				}
+			case <-idleWait:
+				t.Stop()
+				k.unregister(h.MsgID)
+				k.setStatus(kernel.StatusIdle)
+				return *info, nil
 			case <-t.C:
+				if info != nil {
+					continue
+				}
 				again = true // a kernel still starting may have missed it: ask again
 			case <-k.done:
 				t.Stop()
