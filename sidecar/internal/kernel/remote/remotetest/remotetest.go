@@ -95,13 +95,32 @@ func randToken() string {
 // in an isolated Jupyter config/data/runtime dir; stopped at test cleanup.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	s := Launch(t, Venv(t), extra...)
+	return StartKind(t, JupyterServer, extra...)
+}
+
+// Kinds of server.
+const (
+	JupyterServer = "jupyter_server"
+	KernelGateway = "kernel_gateway"
+)
+
+// StartKind starts a server of that kind (JupyterServer, KernelGateway).
+func StartKind(t testing.TB, kind string, extra ...string) *Server {
+	t.Helper()
+	s := LaunchKind(t, Venv(t), kind, extra...)
 	t.Cleanup(func() { s.Stop(t) })
 	s.WaitReady(t)
 	return s
 }
 
+// Launch starts a jupyter_server without waiting for it (see WaitReady).
 func Launch(t testing.TB, venv string, extra ...string) *Server {
+	t.Helper()
+	return LaunchKind(t, venv, JupyterServer, extra...)
+}
+
+// LaunchKind starts a server of that kind without waiting for it.
+func LaunchKind(t testing.TB, venv, kind string, extra ...string) *Server {
 	t.Helper()
 	home, err := os.MkdirTemp("", "mcpj-remote-")
 	if err != nil {
@@ -114,16 +133,29 @@ func Launch(t testing.TB, venv string, extra ...string) *Server {
 	port := FreePort(t)
 	s := &Server{home: home, Token: randToken(), log: &bytes.Buffer{}, exited: make(chan struct{})}
 	s.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
-	args := append([]string{"-m", "jupyter_server",
-		"--ServerApp.ip=127.0.0.1", fmt.Sprintf("--ServerApp.port=%d", port), "--ServerApp.port_retries=0",
-		"--ServerApp.open_browser=False", "--ServerApp.root_dir=" + root,
-		"--IdentityProvider.token=" + s.Token,
-		"--ServerApp.shutdown_no_activity_timeout=600", // an orphaned server of a killed test run ends by itself
-	}, extra...)
-	if os.Geteuid() == 0 {
-		args = append(args, "--allow-root")
+	var args []string
+	switch kind {
+	case JupyterServer:
+		args = []string{"-m", "jupyter_server",
+			"--ServerApp.ip=127.0.0.1", fmt.Sprintf("--ServerApp.port=%d", port), "--ServerApp.port_retries=0",
+			"--ServerApp.open_browser=False", "--ServerApp.root_dir=" + root,
+			"--IdentityProvider.token=" + s.Token,
+			"--ServerApp.shutdown_no_activity_timeout=600", // an orphaned server of a killed test run ends by itself
+		}
+		if os.Geteuid() == 0 {
+			args = append(args, "--allow-root")
+		}
+	case KernelGateway:
+		args = []string{"-m", "kernel_gateway",
+			"--KernelGatewayApp.ip=127.0.0.1", fmt.Sprintf("--KernelGatewayApp.port=%d", port), "--KernelGatewayApp.port_retries=0",
+			"--KernelGatewayApp.auth_token=" + s.Token,
+		}
+	default:
+		t.Fatalf("unknown server kind %q", kind)
 	}
+	args = append(args, extra...)
 	s.cmd = exec.Command(filepath.Join(venv, "bin", "python"), args...)
+	s.cmd.Dir = root
 	s.cmd.Env = append(os.Environ(),
 		"JUPYTER_CONFIG_DIR="+filepath.Join(home, "config"),
 		"JUPYTER_DATA_DIR="+filepath.Join(home, "data"),
@@ -147,7 +179,7 @@ func (s *Server) WaitReady(t testing.TB) {
 			t.Fatalf("jupyter server exited before it was ready:\n%s", Tail(s.Log(), 3000))
 		default:
 		}
-		req, _ := http.NewRequest(http.MethodGet, s.URL+"api/status", nil)
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"api/kernelspecs", nil)
 		req.Header.Set("Authorization", "token "+s.Token)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
