@@ -24,6 +24,11 @@ var (
 	ErrNotFound = errors.New("not found on the jupyter server")
 	// ErrUnreachable: the server did not answer at all.
 	ErrUnreachable = errors.New("jupyter server unreachable")
+	// ErrLostAcrossReconnect: the WebSocket dropped during an execution and
+	// the server did not replay what was sent meanwhile (it buffers only
+	// for the last client of a kernel): the cell ended but its reply or
+	// outputs of the gap are gone.
+	ErrLostAcrossReconnect = errors.New("execution messages lost across a reconnect")
 )
 
 // Config says which Jupyter Server to talk to.

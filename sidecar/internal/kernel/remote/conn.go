@@ -82,6 +82,7 @@ type Kernel struct {
 	done       chan struct{}
 	err        error
 	reconnects int
+	reconnC    chan struct{} // closed (and replaced) at each reconnect
 }
 
 var _ kernel.Conn = (*Kernel)(nil)
@@ -168,11 +169,12 @@ func connect(ctx context.Context, c *Client, m KernelModel, opts Options) (*Kern
 		c: c, id: m.ID, name: m.Name, session: newID(), opts: opts,
 		log: opts.Logger.With("kernel", m.ID, "server", c.Base()),
 		ctx: kctx, cancel: kcancel,
-		up:     make(chan struct{}),
-		status: kernel.StatusStarting,
-		pend:   map[string]*pending{},
-		epoch:  &epoch{ch: make(chan struct{})},
-		done:   make(chan struct{}),
+		up:      make(chan struct{}),
+		status:  kernel.StatusStarting,
+		pend:    map[string]*pending{},
+		epoch:   &epoch{ch: make(chan struct{})},
+		reconnC: make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	if err := k.dial(ctx); err != nil {
 		kcancel()
@@ -325,6 +327,8 @@ func (k *Kernel) reconnect(old *websocket.Conn) bool {
 		if err == nil {
 			k.mu.Lock()
 			k.reconnects++
+			close(k.reconnC)
+			k.reconnC = make(chan struct{})
 			k.mu.Unlock()
 			k.log.Info("websocket reconnected")
 			return true

@@ -11,6 +11,10 @@ import (
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/kernel"
 )
 
+// lostCheck: after a reconnect, how long an execution hears nothing before
+// it asks the server whether the kernel is idle (its end lost).
+const lostCheck = 3 * time.Second
+
 type inputAnswer struct {
 	parent kernel.Header
 	value  string
@@ -28,7 +32,7 @@ func (k *Kernel) Execute(ctx context.Context, req kernel.ExecuteRequest, h kerne
 	default:
 	}
 	k.mu.Lock()
-	ep := k.epoch
+	ep, reconnC := k.epoch, k.reconnC
 	k.mu.Unlock()
 	ue := req.UserExpressions
 	if ue == nil {
@@ -53,6 +57,11 @@ func (k *Kernel) Execute(ctx context.Context, req kernel.ExecuteRequest, h kerne
 		graceC    <-chan time.Time
 		seen      = map[string]bool{}
 		inputDone = make(chan inputAnswer, 4)
+		// After a reconnect: checkC probes whether the cell ended while we
+		// were away without the server replaying its end to us.
+		reconnected bool
+		checkC      <-chan time.Time
+		lastMsg     = time.Now()
 	)
 	if req.Timeout > 0 {
 		t := time.NewTimer(req.Timeout)
@@ -64,6 +73,7 @@ func (k *Kernel) Execute(ctx context.Context, req kernel.ExecuteRequest, h kerne
 
 	deliver := func() {
 		for _, m := range p.take() {
+			lastMsg = time.Now()
 			if m.Header.MsgID != "" {
 				if seen[m.Header.MsgID] {
 					continue
@@ -110,6 +120,31 @@ func (k *Kernel) Execute(ctx context.Context, req kernel.ExecuteRequest, h kerne
 		}
 		select {
 		case <-p.signal:
+		case <-reconnC:
+			k.mu.Lock()
+			reconnC = k.reconnC
+			k.mu.Unlock()
+			reconnected = true
+			checkC = time.After(lostCheck)
+		case <-checkC:
+			checkC = time.After(lostCheck)
+			if !reconnected || time.Since(lastMsg) < lostCheck {
+				continue
+			}
+			if idle && reply == nil {
+				return nil, fmt.Errorf("execute: %w: the cell ended (status idle) but its execute_reply never came; another client is probably connected to this kernel, so the server kept no buffer for us", ErrLostAcrossReconnect)
+			}
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			m, err := k.c.Kernel(cctx, k.id)
+			cancel()
+			if err == nil && m.ExecutionState == "idle" {
+				// Idle on the server, silent to us: the end went to the old connection.
+				deliver()
+				if reply != nil && idle {
+					continue
+				}
+				return nil, fmt.Errorf("execute: %w: the kernel is idle but the end of this cell never reached us; its outputs after the drop may be missing", ErrLostAcrossReconnect)
+			}
 		case a := <-inputDone:
 			if a.err != nil && inputCtx.Err() == nil {
 				k.log.Info("input not answered; interrupting the kernel", "err", a.err)
