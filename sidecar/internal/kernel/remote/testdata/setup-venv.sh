@@ -9,6 +9,10 @@ root="$(cd "$here/../../../../.." && pwd)"
 dest="${1:-$root/.cache/remote-venv}"
 reqs='jupyter_server>=2.14,<3 jupyter-kernel-gateway>=3,<4 ipykernel>=6.29'
 stamp="$dest/.remote-venv.stamp"
+# Test packages run in parallel and may all call this: one installs, the others wait.
+mkdir -p "$(dirname "$dest")"
+exec 9>"$dest.lock"
+flock 9
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$reqs" ]]; then
   exit 0
 fi
