@@ -480,7 +480,11 @@ func TestReconnectWithAnotherClientConnected(t *testing.T) {
 		t.Fatal("execution hangs after a reconnect the server did not buffer")
 	}
 	lines := strings.Count(c.stdout(), "\n")
-	t.Logf("with another client connected: reply %+v err %v; %d of %d lines arrived", x.r, x.err, lines, n)
+	status := ""
+	if x.r != nil {
+		status = x.r.Status
+	}
+	t.Logf("with another client connected: reply %q err %v; %d of %d lines arrived", status, x.err, lines, n)
 	if x.err == nil {
 		// The server may have answered before noticing the drop; then all is there.
 		if lines != n {
