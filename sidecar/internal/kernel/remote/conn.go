@@ -251,6 +251,22 @@ func (k *Kernel) dial(ctx context.Context) error {
 	return nil
 }
 
+// markDown makes senders wait for the next connection once ws failed. up is
+// replaced only while it is closed: a sender already waiting on the open one
+// is then released by the next dial, which closes exactly that channel.
+func (k *Kernel) markDown(ws *websocket.Conn) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ws != ws {
+		return
+	}
+	select {
+	case <-k.up:
+		k.up = make(chan struct{})
+	default:
+	}
+}
+
 func (k *Kernel) closeWS() {
 	k.mu.Lock()
 	ws := k.ws
@@ -300,11 +316,7 @@ func (k *Kernel) readLoop() {
 // server replays the messages it buffered meanwhile. false: give up (the
 // kernel is dead or gone).
 func (k *Kernel) reconnect(old *websocket.Conn) bool {
-	k.mu.Lock()
-	if k.ws == old {
-		k.up = make(chan struct{})
-	}
-	k.mu.Unlock()
+	k.markDown(old)
 	_ = old.CloseNow()
 	deadline := time.Now().Add(k.opts.ReconnectTimeout)
 	delay := 100 * time.Millisecond
@@ -510,15 +522,7 @@ func (k *Kernel) send(ctx context.Context, channel string, h kernel.Header, pare
 			return fmt.Errorf("send %s: %w", h.MsgType, err)
 		}
 		// The connection dropped under us: the read loop reconnects; retry.
-		k.mu.Lock()
-		if k.ws == ws {
-			select {
-			case <-k.up:
-				k.up = make(chan struct{})
-			default:
-			}
-		}
-		k.mu.Unlock()
+		k.markDown(ws)
 		_ = ws.CloseNow()
 	}
 }

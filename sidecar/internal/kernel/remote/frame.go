@@ -57,7 +57,7 @@ func decodeV1(b []byte) (kernel.Message, error) {
 		return kernel.Message{}, fmt.Errorf("%w: %d bytes", errFrame, len(b))
 	}
 	n := binary.LittleEndian.Uint64(b)
-	if n < 6 || n > uint64(len(b)/8) {
+	if n < 6 || n+1 > uint64(len(b)/8) {
 		return kernel.Message{}, fmt.Errorf("%w: %d offsets", errFrame, n)
 	}
 	offs := make([]int, n)
