@@ -165,6 +165,18 @@ func normPath(p string) string {
 // kernel for it. A session whose kernel died is replaced. tune adjusts the
 // kernel options of this start only (e.g. the ipc transport a sandbox needs).
 func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.LaunchSpec, tune ...func(*kernel.Options)) (*Session, bool, error) {
+	return m.StartWith(ctx, notebookPath, spec, func(ctx context.Context, ko kernel.Options) (kernel.Conn, error) {
+		for _, t := range tune {
+			t(&ko)
+		}
+		return kernel.Start(ctx, spec, ko)
+	})
+}
+
+// StartWith is Start with another kernel implementation: start gets the
+// kernel options of this notebook and returns the running kernel (a remote
+// one, say). spec describes it to list_kernels and the like.
+func (m *Manager) StartWith(ctx context.Context, notebookPath string, spec kernel.LaunchSpec, start func(context.Context, kernel.Options) (kernel.Conn, error)) (*Session, bool, error) {
 	path := normPath(notebookPath)
 	m.mu.Lock()
 	lock := m.starting[path]
@@ -192,10 +204,7 @@ func (m *Manager) Start(ctx context.Context, notebookPath string, spec kernel.La
 	m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusStarting)})
 	ko := m.opts.Kernel
 	ko.Label = path
-	for _, t := range tune {
-		t(&ko)
-	}
-	k, err := kernel.Start(ctx, spec, ko)
+	k, err := start(ctx, ko)
 	if err != nil {
 		m.emit(Event{NotebookPath: path, Kind: EventKernel, KernelStatus: string(kernel.StatusDead)})
 		return nil, false, fmt.Errorf("start kernel for %s: %w", path, err)

@@ -29,6 +29,8 @@ type StartKernelIn struct {
 	DockerImage  string `json:"docker_image,omitempty" jsonschema:"run the kernel in a container of this image (it needs ipykernel); implies sandbox=docker"`
 	Sandbox      string `json:"sandbox,omitempty" jsonschema:"bubblewrap (no network, writes only to the workspace) or docker; empty = unconfined"`
 	TimeoutS     int    `json:"timeout_s,omitempty" jsonschema:"seconds to wait for the kernel to become ready (default 60)"`
+	Server       string `json:"server,omitempty" jsonschema:"run the kernel on the configured Jupyter Server: \"default\" (or its URL); kernel_name then names one of its kernelspecs"`
+	KernelID     string `json:"kernel_id,omitempty" jsonschema:"with server: attach to this already running kernel instead of starting one"`
 }
 
 // KernelOut describes a notebook's kernel.
@@ -47,6 +49,8 @@ type KernelOut struct {
 	Restarts       int    `json:"restarts" jsonschema:"how many times this kernel was restarted"`
 	Sandbox        string `json:"sandbox,omitempty" jsonschema:"bubblewrap or docker when the kernel is confined"`
 	Executions     int    `json:"executions" jsonschema:"how many executions this kernel has run or queued"`
+	Server         string `json:"server,omitempty" jsonschema:"the Jupyter Server the kernel runs on (remote kernels)"`
+	KernelID       string `json:"kernel_id,omitempty" jsonschema:"the kernel's id on that server"`
 }
 
 // StatusOut is the answer of the kernel control tools.
@@ -108,6 +112,7 @@ func kernelOut(s *session.Session, reused bool) KernelOut {
 	}
 	d := sandbox.Describe(spec)
 	out.Sandbox, out.Executable, out.Environment = string(d.Kind), d.Executable, d.Environment
+	remoteInfo(k, &out)
 	return out
 }
 
@@ -193,6 +198,9 @@ func startKernel(ctx context.Context, c *Call, in StartKernelIn) (KernelOut, err
 	}
 	if s := c.Core.Sessions.Get(path); s != nil && s.Kernel().Status() != kernel.StatusDead {
 		return kernelOut(s, true), nil
+	}
+	if in.Server != "" || in.KernelID != "" {
+		return startRemoteKernel(ctx, c, in, path)
 	}
 	kind, err := sandbox.ParseKind(in.Sandbox)
 	if err != nil {
