@@ -343,6 +343,12 @@ while True:
 // startPortChurn runs portChurn for the whole stress run: what made a start
 // hang when kernel ports were picked by binding port 0 (see connection.go).
 func startPortChurn(t *testing.T, rate string) (stop func()) {
+	if rate == "" && os.Getenv("MCP_JUPYTER_STRESS") == "" {
+		// The short default run shares the machine with other test packages
+		// whose jupyter_client drivers pick ports the racy way: no churn there
+		// (TestPortTakenRetriedAtOnce covers the cause deterministically).
+		return func() {}
+	}
 	if rate == "" {
 		rate = "50"
 	}

@@ -6,7 +6,20 @@ import sys
 
 from jupyter_client.manager import start_new_kernel
 
-km, kc = start_new_kernel(kernel_name="python3")
+def start():
+    # jupyter_client picks ports by binding port 0 and closing it; another
+    # program (a parallel test package) can take one before the kernel binds,
+    # and the kernel dies of "Address already in use". Try again on new ports.
+    for attempt in range(3):
+        try:
+            return start_new_kernel(kernel_name="python3", startup_timeout=60)
+        except Exception as e:  # RuntimeError from a kernel that died at start
+            if attempt == 2:
+                raise
+            print(f"kernel start failed ({e!r}); retrying on new ports", file=sys.stderr)
+
+
+km, kc = start()
 
 
 def run(code, silent):
