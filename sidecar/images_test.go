@@ -96,6 +96,24 @@ func TestRunCellReturnsFiguresAsImageContent(t *testing.T) {
 	if len(images) != 1 || !strings.Contains(text, "image/png 3000x300 attached, downscaled to 1024x102") {
 		t.Fatalf("read_cell_smart: %d images, text %s", len(images), text)
 	}
+	// images: full keeps the size; none attaches nothing.
+	images, text = parts(call("read_cell_smart", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "saved", "images": "full"}))
+	if len(images) != 1 || !strings.Contains(text, "image/png 3000x300 attached]") {
+		t.Fatalf("read_cell_smart images=full: %d images, text %s", len(images), text)
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(images[0].Data)); err != nil || cfg.Width != 3000 {
+		t.Fatalf("images=full: %v %+v", err, cfg)
+	}
+	if images, _ = parts(call("read_cell_smart", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "saved", "images": "none"})); len(images) != 0 {
+		t.Fatal("images=none attached an image")
+	}
+	if images, _ = parts(call("run_cell", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "fig", "images": "none"})); len(images) != 0 {
+		t.Fatal("run_cell images=none attached an image")
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "read_cell_smart", Arguments: map[string]any{"notebook_path": "nb.ipynb", "cell_id": "saved", "images": "huge"}})
+	if err != nil || !res.IsError {
+		t.Fatalf("images=huge must be refused by the schema: %v %+v", err, res)
+	}
 }
 
 func parts(res *mcp.CallToolResult) (images []*mcp.ImageContent, text string) {

@@ -36,6 +36,7 @@ type RunCellBlockingIn struct {
 	CellID       string  `json:"cell_id,omitempty" jsonschema:"the cell's id from get_notebook_outline (preferred over index)"`
 	CodeOverride *string `json:"code_override,omitempty" jsonschema:"run this code instead of the cell's source"`
 	TimeoutS     float64 `json:"timeout_s,omitempty" jsonschema:"seconds to wait (default 60); the execution keeps running after that, follow it with get_execution_stream"`
+	Images       string  `json:"images,omitempty" jsonschema:"fit | full | none: figures attached downscaled (default), at full size, or not at all"`
 }
 
 // TaskOut is run_cell_async's answer.
@@ -200,10 +201,10 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 		tick++
 		c.progress(tick, 0, progressMessage(chunk.State, steps))
 		if chunk.Done {
-			return c.Core.executionOut(e, next), nil
+			return c.Core.executionOutImages(e, next, in.Images), nil
 		}
 	}
-	out := c.Core.executionOut(e, next)
+	out := c.Core.executionOutImages(e, next, in.Images)
 	out.LLMSummary = fmt.Sprintf("still %s after %s; follow it with get_execution_stream(task_id=%q, since=%d) or stop it with interrupt_kernel\n%s",
 		out.Status, timeout, e.ID, out.Next, out.LLMSummary)
 	return out, nil
@@ -328,6 +329,11 @@ func submitInput(ctx context.Context, c *Call, in InputIn) (ExecutionOut, error)
 // executionOut renders an execution's current outputs in both views. Large
 // raw outputs are stored as a resource and linked instead of inlined.
 func (core *Core) executionOut(e *session.Execution, next int) ExecutionOut {
+	return core.executionOutImages(e, next, "")
+}
+
+// executionOutImages is executionOut with the images argument of run_cell (fit | full | none).
+func (core *Core) executionOutImages(e *session.Execution, next int, images string) ExecutionOut {
 	st := e.State()
 	raws := e.Outputs()
 	out := ExecutionOut{
@@ -350,7 +356,7 @@ func (core *Core) executionOut(e *session.Execution, next int) ExecutionOut {
 		out.PendingInput = &InputOut{Prompt: p.Prompt, Password: p.Password}
 	}
 	if out.Done {
-		out.images, out.LLMSummary = attachImages(raws, out.LLMSummary)
+		out.images, out.LLMSummary = attachImagesAs(raws, out.LLMSummary, images)
 	}
 	size := 0
 	for _, r := range raws {

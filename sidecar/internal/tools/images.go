@@ -21,7 +21,20 @@ type Imager interface{ ModelImages() []Image }
 // attached image and each image left out (corrupt, too large, over the budget)
 // gets a line, so the text always says what the model can see.
 func attachImages(raws []json.RawMessage, summary string) ([]Image, string) {
-	picked, notes := output.ModelImages(raws, output.ImageBudget{})
+	return attachImagesAs(raws, summary, "")
+}
+
+// attachImagesAs is attachImages with the caller's images argument: "fit" (or
+// empty: the default budget), "full" (no downscaling; larger byte caps) or "none".
+func attachImagesAs(raws []json.RawMessage, summary, mode string) ([]Image, string) {
+	budget := output.ImageBudget{}
+	switch mode {
+	case "none":
+		return nil, summary
+	case "full":
+		budget = output.ImageBudget{MaxSide: -1, MaxBytes: 5 << 20, MaxTotal: 10 << 20}
+	}
+	picked, notes := output.ModelImages(raws, budget)
 	if len(picked) == 0 && len(notes) == 0 {
 		return nil, summary
 	}

@@ -55,6 +55,7 @@ type ReadCellIn struct {
 	CellID            string `json:"cell_id,omitempty" jsonschema:"the cell's id (preferred)"`
 	MaxSourceChars    int    `json:"max_source_chars,omitempty" jsonschema:"truncate the source after this many characters (default 20000)"`
 	IncludeRawOutputs bool   `json:"include_raw_outputs,omitempty" jsonschema:"also return the raw nbformat outputs"`
+	Images            string `json:"images,omitempty" jsonschema:"fit | full | none: figures attached downscaled (default), at full size, or not at all"`
 }
 
 // CellOut is one cell as read_cell_smart shows it.
@@ -195,7 +196,7 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	out := CellOut{Index: cell.Index, CellID: cell.ID, Type: cell.Type, Language: cell.Language, Source: cell.Source,
 		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
 		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note, Provenance: c.Provenance(path, cell.ID)}
-	out.images, out.LLMSummary = attachImages(cell.Outputs, out.LLMSummary)
+	out.images, out.LLMSummary = attachImagesAs(cell.Outputs, out.LLMSummary, in.Images)
 	if r := []rune(out.Source); len(r) > max {
 		out.Source = string(r[:max])
 		out.SourceTruncated = true
