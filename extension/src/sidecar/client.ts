@@ -201,8 +201,13 @@ export class SidecarClient {
     const conn = this.conn;
     if (!conn) throw new SidecarNotRunningError('the MCP Jupyter sidecar is not running');
     // A method object made by another copy of vscode-jsonrpc (a test bundle's) carries a foreign
-    // ParameterStructures instance this copy does not recognise: send by method name, params by name.
-    const own = new RequestType<P, R, void>(type.method, ParameterStructures.byName);
+    // ParameterStructures instance this copy does not recognise: rebuild it with this copy's.
+    const own =
+      type.parameterStructures === ParameterStructures.byName ||
+      type.parameterStructures === ParameterStructures.byPosition ||
+      type.parameterStructures === ParameterStructures.auto
+        ? type
+        : new RequestType<P, R, void>(type.method, String(type.parameterStructures) === 'byName' ? ParameterStructures.byName : ParameterStructures.auto);
     return token ? conn.sendRequest(own, params, token) : conn.sendRequest(own, params);
   }
 
