@@ -534,6 +534,28 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'the reading tools answer in process (notebookmodel.wasm) while the sidecar is down',
+    async () => {
+      const nb = await openNotebook('outputs.ipynb');
+      assert.ok(await api.live, 'notebookmodel.wasm was not loaded in the extension host');
+      await api.sidecar.stop();
+      try {
+        assert.equal(api.sidecar.running, false);
+        const ask = async (tool: string, input: Record<string, unknown>) => {
+          const res = await vscode.lm.invokeTool(`mcpjupyter_${tool}`, { input: { notebook_path: nb.uri.fsPath, ...input }, toolInvocationToken: undefined });
+          assert.equal(api.tools.lastInvocation?.inProcess, true, `${tool} did not answer in process`);
+          return res.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+        };
+        assert.match(await ask('get_notebook_outline', {}), /print1/);
+        assert.match(await ask('read_cell_smart', { cell_id: 'stderr' }), /to stderr/);
+        assert.match(await ask('search_notebook', { query: 'stderr' }), /stderr/);
+      } finally {
+        await api.sidecar.start();
+      }
+      assert.equal(api.sidecar.running, true);
+    },
+  ],
+  [
     'restarts a killed sidecar and runs again',
     async () => {
       const pid = api.sidecar.pid;
