@@ -77,7 +77,7 @@ GOTEST_FLAGS ?= -count=1 -timeout 30m
 
 test: venv all test-go test-node test-inspector test-conformance test-packaging test-clis test-vscode
 
-test-go: venv
+test-go: venv kernels-venv
 	$(GO) vet ./...
 	MCP_JUPYTER_BIN=$(abspath $(BIN)) $(GO) test $(GOTEST_FLAGS) ./...
 
