@@ -64,6 +64,7 @@ export class ProvenanceBar implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /** Unregisters the status bar provider and the listeners. */
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

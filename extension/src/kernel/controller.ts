@@ -530,6 +530,7 @@ export class RunStamps implements vscode.Disposable {
     return edit;
   }
 
+  /** Stops listening for saves and forgets the held stamps. */
   dispose(): void {
     this.subscription.dispose();
     this.held.clear();
