@@ -530,6 +530,7 @@ export class RunStamps implements vscode.Disposable {
     return edit;
   }
 
+  /** Stops listening and drops the stamps not yet written. */
   dispose(): void {
     this.subscription.dispose();
     this.held.clear();
