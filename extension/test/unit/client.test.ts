@@ -84,7 +84,7 @@ describe('SidecarClient', () => {
     assert.equal(info.code, 7);
     const again = await restarted;
     assert.notEqual(again.pid, first);
-    assert.deepEqual(await c.request(Echo, 'alive'), 'alive');
+    assert.deepEqual(await c.request(Echo, { v: 'alive' }), { v: 'alive' });
     await c.dispose();
   });
 
@@ -99,7 +99,7 @@ describe('SidecarClient', () => {
     assert.match(await failed, /restart budget is spent/);
     await assert.rejects(c.request(Echo, {}), /Restart Sidecar/);
     await c.restart();
-    assert.equal(await c.request(Echo, 'back'), 'back');
+    assert.deepEqual(await c.request(Echo, { v: 'back' }), { v: 'back' });
     await c.dispose();
   });
 
