@@ -576,3 +576,47 @@ func TestStopOnErrorAborts(t *testing.T) {
 		t.Errorf("after abort: %+v", r)
 	}
 }
+
+// A kernel that goes idle but never sends the execute_reply (ipykernel under a
+// burst of SIGINTs) ends the execution as aborted after LostReplyGrace, with
+// its outputs delivered, instead of leaving the caller waiting forever; the
+// kernel stays usable.
+func TestLostExecuteReplyEndsTheExecution(t *testing.T) {
+	t.Parallel()
+	opts := testOptions(t)
+	opts.LostReplyGrace = 2 * time.Second
+	k := startKernel(t, fixtureSpec(t, "lost-reply"), opts)
+	var mu sync.Mutex
+	var out strings.Builder
+	done := make(chan result, 1)
+	go func() {
+		r, err := k.Execute(context.Background(), kernel.ExecuteRequest{Code: "print('before the lost reply')  # LOSE_REPLY"}, kernel.Handlers{OnIOPub: func(m kernel.Message) {
+			if m.Header.MsgType == "stream" {
+				var c struct{ Text string }
+				_ = json.Unmarshal(m.Content, &c)
+				mu.Lock()
+				out.WriteString(c.Text)
+				mu.Unlock()
+			}
+		}})
+		done <- result{r, err, time.Now()}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.reply == nil || r.reply.Status != "aborted" || r.reply.Ename != "ExecuteReplyLost" {
+			t.Fatalf("lost reply: %+v %v", r.reply, r.err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Execute still waiting for a reply the kernel never sends")
+	}
+	mu.Lock()
+	got := out.String()
+	mu.Unlock()
+	if got != "before the lost reply\n" {
+		t.Fatalf("outputs before the lost reply: %q", got)
+	}
+	r, err := k.Execute(context.Background(), kernel.ExecuteRequest{Code: "1+1"}, kernel.Handlers{})
+	if err != nil || r.Status != "ok" {
+		t.Fatalf("the kernel after a lost reply: %+v %v", r, err)
+	}
+}

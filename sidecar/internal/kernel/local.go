@@ -53,6 +53,9 @@ func (o *Options) defaults() {
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = 5 * time.Second
 	}
+	if o.LostReplyGrace <= 0 {
+		o.LostReplyGrace = 10 * time.Second
+	}
 	if o.InterruptGrace <= 0 {
 		o.InterruptGrace = 5 * time.Second
 	}
@@ -316,6 +319,7 @@ func (k *Local) Execute(ctx context.Context, req ExecuteRequest, h Handlers) (*E
 		timedOut  bool
 		timeoutC  <-chan time.Time
 		graceC    <-chan time.Time
+		lostC     <-chan time.Time
 		inputDone = make(chan inputAnswer, 4)
 	)
 	if req.Timeout > 0 {
@@ -363,7 +367,17 @@ func (k *Local) Execute(ctx context.Context, req ExecuteRequest, h Handlers) (*E
 			}
 			return reply, nil
 		}
+		if idle && reply == nil && lostC == nil {
+			// Idle comes after the reply is sent; a reply still missing well
+			// after it was lost (ipykernel can drop it under a burst of
+			// SIGINTs): end the execution instead of waiting forever.
+			lostC = time.After(k.opts.LostReplyGrace)
+		}
 		select {
+		case <-lostC:
+			k.log.Warn("the kernel went idle without an execute_reply; reporting the execution as aborted", "grace", k.opts.LostReplyGrace)
+			return &ExecuteReply{Status: "aborted", Ename: "ExecuteReplyLost",
+				Evalue: "the kernel finished (status idle) but its execute_reply never came; the outputs up to then were kept"}, nil
 		case <-p.signal:
 		case a := <-inputDone:
 			if a.err != nil && inputCtx.Err() == nil {

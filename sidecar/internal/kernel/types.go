@@ -72,6 +72,9 @@ type Options struct {
 	// Label is stored in the runtime dir with the kernel (the notebook path):
 	// a restarted sidecar uses it to re-attach (see Attach, ListRecords).
 	Label string
+	// LostReplyGrace is how long an execution whose status went idle may wait
+	// for its execute_reply before it is reported as lost (0 = 10 s).
+	LostReplyGrace time.Duration
 	// InterruptGrace is how long a timed-out execution may take to stop after
 	// the interrupt before the kernel is restarted. Default 5s.
 	InterruptGrace time.Duration
