@@ -138,7 +138,7 @@ func runSuite(t *testing.T, node, suite, bin, scenario string) map[string]scenar
 	t.Helper()
 	ws := t.TempDir()
 	cmd := exec.Command(bin, "mcp", "--http", "127.0.0.1:0", "--workspace", ws)
-	cmd.Env = append(os.Environ(), "MCP_JUPYTER_TOKEN=conformance-token", "XDG_RUNTIME_DIR="+t.TempDir())
+	cmd.Env = append(os.Environ(), "MCP_JUPYTER_TOKEN=conformance-token-0123456789abcdef0123", "XDG_RUNTIME_DIR="+t.TempDir())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func runSuite(t *testing.T, node, suite, bin, scenario string) map[string]scenar
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.FlushInterval = -1 // SSE
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Header.Set("Authorization", "Bearer conformance-token")
+		r.Header.Set("Authorization", "Bearer conformance-token-0123456789abcdef0123")
 		proxy.ServeHTTP(w, r)
 	}))
 	defer front.Close()

@@ -44,7 +44,7 @@ func TestHTTPTransport(t *testing.T) {
 		t.Errorf("--http 0.0.0.0:0 must be refused: %v %s", err, out)
 	}
 	cmd := exec.Command(testenv.Binary(t), "mcp", "--http", "127.0.0.1:0", "--workspace", ws)
-	cmd.Env = append(os.Environ(), "MCP_JUPYTER_TOKEN=test-token-123", "XDG_RUNTIME_DIR="+t.TempDir())
+	cmd.Env = append(os.Environ(), "MCP_JUPYTER_TOKEN=test-token-0123456789abcdef0123456789", "XDG_RUNTIME_DIR="+t.TempDir())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +97,8 @@ func TestHTTPTransport(t *testing.T) {
 	}{
 		{"missing token", "", "", "", http.StatusUnauthorized},
 		{"wrong token", "", "", "Bearer wrong", http.StatusUnauthorized},
-		{"foreign origin", "", "https://evil.example", "Bearer test-token-123", http.StatusForbidden},
-		{"non-loopback host", "evil.example", "", "Bearer test-token-123", http.StatusForbidden},
+		{"foreign origin", "", "https://evil.example", "Bearer test-token-0123456789abcdef0123456789", http.StatusForbidden},
+		{"non-loopback host", "evil.example", "", "Bearer test-token-0123456789abcdef0123456789", http.StatusForbidden},
 	} {
 		if got := post(tc.host, tc.origin, tc.auth); got != tc.want {
 			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
@@ -106,7 +106,7 @@ func TestHTTPTransport(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	transport := &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: bearer{"test-token-123", http.DefaultTransport}}}
+	transport := &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: bearer{"test-token-0123456789abcdef0123456789", http.DefaultTransport}}}
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "1"}, nil).Connect(ctx, transport, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestHTTPTransport(t *testing.T) {
 	}
 	// The Python SDK client, in both protocol eras (2026-07-28 needs the stateless handler).
 	py := testenv.Python(t)
-	out, err := exec.Command(py, filepath.Join(testenv.RepoRoot(), "tests", "mcp", "http_eras.py"), url, "test-token-123", "nb.ipynb").CombinedOutput()
+	out, err := exec.Command(py, filepath.Join(testenv.RepoRoot(), "tests", "mcp", "http_eras.py"), url, "test-token-0123456789abcdef0123456789", "nb.ipynb").CombinedOutput()
 	t.Logf("http_eras.py:\n%s", out)
 	if err != nil {
 		t.Errorf("Python client over HTTP: %v", err)
