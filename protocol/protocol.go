@@ -95,6 +95,9 @@ const (
 	// MethodEditorState asks where the person is in the editor (active notebook
 	// and cell, selections, visible cells), without moving anything.
 	MethodEditorState = "editor/state"
+	// MethodEditorOpen opens a notebook beside the person's editor, without
+	// taking the focus, with the MCP Agent Kernel preferred (after create_notebook).
+	MethodEditorOpen = "editor/open"
 )
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
@@ -124,6 +127,7 @@ var Methods = []MethodSpec{
 	{MethodEditorSnapshot, "MethodEditorSnapshot", ToExtension, false, typeOf[EditorSnapshotParams](), typeOf[*notebookmodel.Snapshot]()},
 	{MethodEditorApplyEdit, "MethodEditorApplyEdit", ToExtension, false, typeOf[EditorApplyEditParams](), typeOf[EditorApplyEditResult]()},
 	{MethodEditorState, "MethodEditorState", ToExtension, false, typeOf[EditorStateParams](), typeOf[EditorState]()},
+	{MethodEditorOpen, "MethodEditorOpen", ToExtension, false, typeOf[EditorOpenParams](), typeOf[EditorOpenResult]()},
 }
 
 // InitializeParams opens a connection.
@@ -489,6 +493,18 @@ type ProvenanceParams struct {
 type ProvenanceResult struct {
 	// Cells maps a cell id to "created by agent 10:02:03Z (insert_cell); ran by human …".
 	Cells map[string]string `json:"cells"`
+}
+
+// EditorOpenParams names the notebook to open.
+type EditorOpenParams struct {
+	// NotebookPath is the notebook's absolute path.
+	NotebookPath string `json:"notebookPath"`
+}
+
+// EditorOpenResult says whether the notebook is now shown.
+type EditorOpenResult struct {
+	// Opened is true when the notebook is shown in an editor.
+	Opened bool `json:"opened"`
 }
 
 // EditorStateParams asks for the editor state, of one notebook or of the active one.

@@ -20,6 +20,7 @@ import { LanguageModelTools } from './tools/lmTools';
 import {
   EditorApplyEditRequest,
   EditorSnapshotRequest,
+  EditorOpenRequest,
   EditorStateRequest,
   KernelInterruptRequest,
   KernelRestartRequest,
@@ -160,6 +161,13 @@ export function activate(context: vscode.ExtensionContext): Api {
   sidecar.onRequest(EditorStateRequest, (p) => editorState(p));
 
   const controller = new KernelController(sidecar, log, defaultEnvironment);
+  // A notebook an agent created (create_notebook): shown beside the person's editor, focus kept, our kernel preferred.
+  sidecar.onRequest(EditorOpenRequest, async ({ notebookPath }) => {
+    const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(notebookPath));
+    controller.controller.updateNotebookAffinity(doc, vscode.NotebookControllerAffinity.Preferred);
+    await vscode.window.showNotebookDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: false });
+    return { opened: true };
+  });
   const picker = new EnvironmentPicker(sidecar, controller, defaultEnvironment);
   const sync = new SyncNotifier(sidecar, log);
   const declared = (context.extension.packageJSON.contributes?.languageModelTools ?? []) as { name: string }[];

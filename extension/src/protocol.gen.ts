@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = '889d73819e1a71df';
+export const PROTOCOL_HASH = 'b8b6fe95b6901441';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -512,6 +512,18 @@ export interface TextSelection {
   text: string;
 }
 
+/** EditorOpenParams names the notebook to open. */
+export interface EditorOpenParams {
+  /** NotebookPath is the notebook's absolute path. */
+  notebookPath: string;
+}
+
+/** EditorOpenResult says whether the notebook is now shown. */
+export interface EditorOpenResult {
+  /** Opened is true when the notebook is shown in an editor. */
+  opened: boolean;
+}
+
 /** StaleViewData is the data of CodeStaleView. */
 export interface StaleViewData {
   /** NotebookPath is the notebook the request named. */
@@ -645,6 +657,7 @@ export const MethodNames = {
   EditorSnapshot: 'editor/snapshot',
   EditorApplyEdit: 'editor/applyEdit',
   EditorState: 'editor/state',
+  EditorOpen: 'editor/open',
 } as const;
 
 // Extension → sidecar.
@@ -729,6 +742,11 @@ export const EditorApplyEditRequest = new RequestType<EditorApplyEditParams, Edi
  * and cell, selections, visible cells), without moving anything.
  */
 export const EditorStateRequest = new RequestType<EditorStateParams, EditorState, void>('editor/state', ParameterStructures.byName);
+/**
+ * MethodEditorOpen opens a notebook beside the person's editor, without
+ * taking the focus, with the MCP Agent Kernel preferred (after create_notebook).
+ */
+export const EditorOpenRequest = new RequestType<EditorOpenParams, EditorOpenResult, void>('editor/open', ParameterStructures.byName);
 
 /** Application error codes (JSON-RPC error.code) of the sidecar and the extension. */
 export const ErrorCodes = {

@@ -654,3 +654,12 @@ func (e *editor) EditorState(ctx context.Context, path string) (tools.EditorStat
 	}
 	return out, nil
 }
+
+// OpenNotebook asks the extension to show a notebook beside the person's editor.
+func (e *editor) OpenNotebook(ctx context.Context, path string) (bool, error) {
+	var res protocol.EditorOpenResult
+	if err := e.s.conn.Call(ctx, protocol.MethodEditorOpen, protocol.EditorOpenParams{NotebookPath: path}, &res); err != nil {
+		return false, fmt.Errorf("editor/open: %w", err)
+	}
+	return res.Opened, nil
+}

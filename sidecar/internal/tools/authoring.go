@@ -114,6 +114,13 @@ type CreateNotebookOut struct {
 	NotebookPath string                       `json:"notebook_path"`
 	Kernelspec   string                       `json:"kernelspec"`
 	Cells        []notebookmodel.OutlineEntry `json:"cells"`
+	OpenedBeside bool                         `json:"opened_beside,omitempty" jsonschema:"true when VS Code opened it beside the person's editor"`
+}
+
+// NotebookOpener is an Editor that can show a notebook (the VS Code extension).
+type NotebookOpener interface {
+	// OpenNotebook shows path beside the person's editor without taking the focus.
+	OpenNotebook(ctx context.Context, path string) (bool, error)
 }
 
 // ErrExists refuses to overwrite a file.
@@ -167,6 +174,14 @@ func createNotebook(ctx context.Context, c *Call, in CreateNotebookIn) (CreateNo
 	out := CreateNotebookOut{NotebookPath: path, Kernelspec: name, Cells: nb.Outline()}
 	if out.Cells == nil {
 		out.Cells = []notebookmodel.OutlineEntry{}
+	}
+	if o, ok := c.Core.currentEditor().(NotebookOpener); ok && o != nil {
+		// The file is written either way; a failure to show it is only noted in the log.
+		if opened, err := o.OpenNotebook(ctx, path); err == nil {
+			out.OpenedBeside = opened
+		} else if c.Core.Logger != nil {
+			c.Core.Logger.Warn("open the new notebook in the editor", "path", path, "err", err)
+		}
 	}
 	return out, nil
 }

@@ -556,6 +556,25 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'create_notebook from an agent opens the new notebook beside the editor, focus kept',
+    async () => {
+      const nb = await openNotebook('outputs.ipynb');
+      const path = `${workspace}/agent-made.ipynb`;
+      const res = await api.sidecar.request(ToolInvokeRequest, {
+        name: 'create_notebook',
+        arguments: { notebook_path: path, cells: [{ type: 'markdown', content: '# Made by the agent' }, { content: 'print(40 + 2)' }] },
+      });
+      assert.equal(res.isError, false, res.content);
+      assert.match(res.content, /"opened_beside":true/);
+      const made = await until('the new notebook open', () => vscode.workspace.notebookDocuments.find((d) => d.uri.fsPath === path), 10_000);
+      assert.equal(made.cellCount, 2);
+      assert.ok(vscode.window.visibleNotebookEditors.some((e) => e.notebook === made), 'the new notebook is not shown');
+      assert.equal(vscode.window.activeNotebookEditor?.notebook, nb, 'the person lost the focus');
+      const again = await api.sidecar.request(ToolInvokeRequest, { name: 'create_notebook', arguments: { notebook_path: path } });
+      assert.equal(again.isError, true, 'an existing notebook was overwritten');
+    },
+  ],
+  [
     'restarts a killed sidecar and runs again',
     async () => {
       const pid = api.sidecar.pid;
