@@ -3,4 +3,4 @@
 package protocol
 
 // Hash identifies this exact contract; the extension sends its own in initialize.
-const Hash = "b8b6fe95b6901441"
+const Hash = "47463893d36da737"

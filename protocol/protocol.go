@@ -428,7 +428,8 @@ type ExecutionStateParams struct {
 	Evalue string `json:"evalue,omitempty"`
 	// Seq continues the execution's seq counter.
 	Seq int `json:"seq"`
-	// Stamp is, on the final state of a person's run of a cell, the sync
+	// Stamp is, on the final state of a person's run of a cell (or an agent's
+	// run of a cell's own source in an open notebook), the sync
 	// record to keep in that cell's nbformat metadata under "mcp-jupyter"
 	// (the extension writes it when the notebook is saved, so a run puts no
 	// step on the undo stack); absent otherwise.

@@ -4,7 +4,7 @@
 import { NotificationType, ParameterStructures, RequestType } from 'vscode-jsonrpc';
 
 /** Hash of this contract; initialize compares it with the sidecar's (protocol.Hash). */
-export const PROTOCOL_HASH = 'b8b6fe95b6901441';
+export const PROTOCOL_HASH = '47463893d36da737';
 
 /** Protocol major version (protocol.Version). */
 export const PROTOCOL_VERSION = 1;
@@ -343,7 +343,8 @@ export interface ExecutionStateParams {
   /** Seq continues the execution's seq counter. */
   seq: number;
   /**
-   * Stamp is, on the final state of a person's run of a cell, the sync
+   * Stamp is, on the final state of a person's run of a cell (or an agent's
+   * run of a cell's own source in an open notebook), the sync
    * record to keep in that cell's nbformat metadata under "mcp-jupyter"
    * (the extension writes it when the notebook is saved, so a run puts no
    * step on the undo stack); absent otherwise.

@@ -368,7 +368,8 @@ export class KernelController implements vscode.Disposable {
     if (!terminal.has(s.status)) return;
     // protocol.gen.ts ExecutionStateParams.stamp: a human run's sync stamp, written on save.
     const stamp = (s as { stamp?: unknown }).stamp;
-    if (run.origin === 'human' && stamp !== undefined) this.stamps.hold(run.cell, stamp);
+    // A person's run, or an agent's run of the cell's own source (the sidecar sends a stamp only then).
+    if (stamp !== undefined && stamp !== null) this.stamps.hold(run.cell, stamp);
     this.ensureStarted(run, toMs(s.startedAt));
     let success: boolean | undefined = s.status === 'ok';
     if (s.status === 'aborted') success = undefined;

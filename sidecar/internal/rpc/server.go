@@ -442,7 +442,7 @@ func (s *Server) notify(ctx context.Context, ev session.Event) {
 		if !st.EndedAt.IsZero() {
 			p.EndedAt = st.EndedAt.UTC().Format(time.RFC3339Nano)
 		}
-		if st.Done() && ev.Origin == protocol.OriginHuman && ev.CellID != "" {
+		if st.Done() && ev.CellID != "" && (ev.Origin == protocol.OriginHuman || s.core.StampedByEditor(ev.TaskID)) {
 			if sess := s.core.Sessions.Get(ev.NotebookPath); sess != nil {
 				p.Stamp = tools.RunStamp(sess, sess.Execution(ev.TaskID))
 			}

@@ -57,6 +57,17 @@ type Core struct {
 
 	observers    map[int]func(notebookPath string)
 	nextObserver int
+
+	editorStamps sync.Map // task id → true: an agent run of an open notebook, stamped by the editor at save
+}
+
+// StampedByEditor says whether the run taskID is an agent's run of a cell's own
+// source in a notebook open in the editor: like a person's run, its sync stamp
+// goes with its final state to the extension, which writes it when the
+// notebook is saved (no metadata step on VS Code's undo stack).
+func (c *Core) StampedByEditor(taskID string) bool {
+	_, ok := c.editorStamps.Load(taskID)
+	return ok
 }
 
 // NewCore wires a tool core. editor may be nil (headless).

@@ -148,7 +148,11 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 		return nil, nil, TaskOut{}, fmt.Errorf("queue execution on the kernel of %s: %w", path, err)
 	}
 	if id != "" && override == nil {
-		go c.Core.stampWhenDone(path, s, e, false)
+		if c.openInEditor(ctx, path) {
+			c.Core.editorStamps.Store(e.ID, true)
+		} else {
+			go c.Core.stampWhenDone(path, s, e, false)
+		}
 	}
 	return s, e, TaskOut{TaskID: e.ID, CellID: id, Index: idx, Status: string(e.State().Status), Note: note}, nil
 }
@@ -208,6 +212,20 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 	out.LLMSummary = fmt.Sprintf("still %s after %s; follow it with get_execution_stream(task_id=%q, since=%d) or stop it with interrupt_kernel\n%s",
 		out.Status, timeout, e.ID, out.Next, out.LLMSummary)
 	return out, nil
+}
+
+// openInEditor says whether path is open in the attached editor (the caller's
+// snapshot, else a reverse call; headless: never).
+func (c *Call) openInEditor(ctx context.Context, path string) bool {
+	if c.Snapshot != nil && samePath(c.Snapshot.Path, path) {
+		return true
+	}
+	ed := c.Core.currentEditor()
+	if ed == nil {
+		return false
+	}
+	snap, err := ed.Snapshot(ctx, path)
+	return err == nil && snap != nil
 }
 
 // StampHumanRun stamps a run a person started from the editor once it ends,

@@ -575,6 +575,32 @@ const tests: [string, () => Promise<void>][] = [
     },
   ],
   [
+    'edit_cell_source changes one line of the buffer undoably and run_cells runs a range live in its cells (LM tools)',
+    async () => {
+      const nb = await openNotebook('demo.ipynb');
+      const text = async (tool: string, input: Record<string, unknown>) => {
+        const res = await vscode.lm.invokeTool(`mcpjupyter_${tool}`, { input: { notebook_path: nb.uri.fsPath, ...input }, toolInvocationToken: undefined });
+        return res.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+      };
+      // The person's run starts the notebook's kernel (the environment chosen for it); the agent's range runs on it.
+      await runCell(cellById(nb, 'sum'));
+      await text('read_cell_smart', { cell_id: 'hello' });
+      const before = cellById(nb, 'hello').document.getText();
+      const edited = await text('edit_cell_source', { cell_id: 'hello', old_string: 'MCP Agent Kernel', new_string: 'an agent' });
+      await until('the line edit in the buffer', () => cellById(nb, 'hello').document.getText() === before.replace('MCP Agent Kernel', 'an agent'), 10_000);
+      assert.match(edited, /"replaced":1/);
+      assert.ok(nb.isDirty, 'the edit went to the buffer, not the file');
+      await vscode.window.showNotebookDocument(nb);
+      await vscode.commands.executeCommand('undo');
+      await until('undo of the agent edit', () => cellById(nb, 'hello').document.getText() === before, 10_000);
+      const sumEnd = cellById(nb, 'sum').executionSummary?.timing?.endTime;
+      const ran = await text('run_cells', { cell_ids: ['hello', 'sum'] });
+      assert.match(ran, /"status":"ok"/, ran);
+      assert.match(outputText(cellById(nb, 'hello')), /hello from MCP Agent Kernel/);
+      await until('the range shown in its cells', () => cellById(nb, 'sum').executionSummary?.timing?.endTime !== sumEnd && cellById(nb, 'sum').executionSummary?.success, 10_000);
+    },
+  ],
+  [
     'restarts a killed sidecar and runs again',
     async () => {
       const pid = api.sidecar.pid;
