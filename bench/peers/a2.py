@@ -52,18 +52,18 @@ async def main():
             nbp = os.path.join(work, "a2.ipynb")
             shutil.copy(src, nbp)
             res = await s.call_tool("start_kernel", {"notebook_path": nbp, "venv_path": VENV})
-            if res.isError:
+            if res.is_error:
                 raise SystemExit(f"start_kernel: {text_of(res)}")
             for k in range(rounds):
                 shutil.copy(src, nbp)
                 res = await s.call_tool("restart_kernel", {"notebook_path": nbp})
-                if res.isError:
+                if res.is_error:
                     raise SystemExit(f"restart_kernel: {text_of(res)}")
                 t0 = time.perf_counter()
                 res = await s.call_tool("run_cells", {"notebook_path": nbp})
                 ours.append((time.perf_counter() - t0) * 1000)
                 txt = text_of(res)
-                if res.isError:
+                if res.is_error:
                     raise SystemExit(f"run_cells: {txt[:2000]}")
                 if k == 0:
                     note_ours = f"ours answer {len(txt)} chars"

@@ -25,11 +25,14 @@ def cells(kind="a2"):
         else:
             src.append(f"v{n} = sales['units'].sum() + {n}\nprint('step {n}', v{n})")
     if kind == "a1":
-        # A1's special cells, at fixed places (the rest stays as for A2).
-        src[40] = "for i in range(100000):\n    print(i)"  # 100k lines
-        src[41] = "big = sales[sales['units'] > THRESHOLD]\nfig, ax = plt.subplots(figsize=(4, 3))\nbig.groupby('region')['revenue'].sum().plot.bar(ax=ax)\nax.set_title('revenue by region')\nplt.show()"  # figure
-        src[42] = "ratio = sales['revenue'].sum() / 0\nprint(undefined_name_here)"  # raises (ZeroDivision? no: numpy float / 0 -> inf); NameError on line 2
-        src[43] = "summary = sales.groupby('region').agg(units=('units', 'sum'), revenue=('revenue', 'mean'))\nprint('regions', len(summary))"
+        # A1's special cells, self-contained so each can run on a fresh kernel (the rest stays as for A2).
+        src[40] = "for i in range(100000):\n    print(i)"  # 100k lines; the last is 99999
+        src[41] = ("import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n%matplotlib inline\n"
+                   "big = pd.DataFrame({'region': ['north', 'south', 'east', 'west'] * 75,\n"
+                   "    'units': np.arange(300), 'revenue': np.arange(300) * 2.5})\n"
+                   "fig, ax = plt.subplots(figsize=(4, 3))\nbig.groupby('region')['revenue'].sum().plot.bar(ax=ax)\n"
+                   "ax.set_title('revenue by region')\nplt.show()")  # a figure; big is 300 x 3
+        src[42] = "x = 1\nraise ValueError('threshold too low')"  # raises; step 8 fixes this line
     out = []
     for k, s in enumerate(src):
         md = s.startswith("#") and not s.startswith("#!")
