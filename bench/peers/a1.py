@@ -127,7 +127,7 @@ def jms_steps():
     n = {"notebook_name": "a1"}
     return [
         ("read_notebook", {**n, "response_format": "brief"}),
-        ("read_notebook", {**n, "response_format": "detailed"}),  # no search tool: read the sources
+        ("read_notebook", {**n, "response_format": "detailed", "limit": 0}),  # no search tool: read all sources
         ("read_cell", {"cell_index": 2}),
         ("read_cell", {"cell_index": 41}),
         ("execute_cell", {"cell_index": 40}),
@@ -160,9 +160,12 @@ def live_steps(nb):
 
 
 async def drive(session, steps, wrap=None):
-    rows = []
+    rows, texts = [], []
     for i, (tool, args) in enumerate(steps):
         name, cargs = tool, args
+        if isinstance(args.get("task_id"), int):  # "the task of step N": from that step's answer
+            m = re.search(r'"task_id":\s*"([^"]+)"', texts[args["task_id"] - 1])
+            cargs = {**args, "task_id": m.group(1) if m else "missing"}
         if wrap:
             name, cargs = wrap(tool, args)
         t0 = time.perf_counter()
@@ -173,7 +176,10 @@ async def drive(session, steps, wrap=None):
         except Exception as e:  # a transport failure is a step with no answer
             text, images, nbytes, sc, err = f"{type(e).__name__}: {e}", [], 0, 0, True
         ms = (time.perf_counter() - t0) * 1000
+        texts.append(text)
         ok = oracle(i, text, images)
+        if os.environ.get("A1_DUMP"):
+            print(f"A1 DUMP step {i + 1} {tool}: {text[:4000]}", file=sys.stderr)
         rows.append({"step": i + 1, "tool": tool, "bytes": nbytes, "structured": sc, "images": len(images),
                      "fact": ok, "error": err, "ms": round(ms), "head": text[:160].replace("\n", " ")})
         print(f"A1 step {i + 1} {tool}: {nbytes} B, fact={ok}, err={err}, {ms:.0f} ms :: {text[:120]!r}", file=sys.stderr)
@@ -189,11 +195,20 @@ def free_port():
 
 
 def live_wrap(tool, args):
-    return "execute", {"code": f"return await call_tool({tool!r}, {json.dumps(args)})"}
+    return "execute", {"code": f"return await call_tool({tool!r}, {args!r})"}
 
 
-async def run_ours(binary, work):
-    nb = os.path.join(work, "a1-ours.ipynb")
+def ours_stream_steps(nb):
+    """Ours, re-reading outputs headless the way the run_cell answer points to (its task's stream)."""
+    st = ours_steps(nb)
+    a = {"notebook_path": nb}
+    st[10] = ("get_execution_stream", {**a, "task_id": 6})
+    st[11] = ("get_execution_stream", {**a, "task_id": 5})
+    return st
+
+
+async def run_ours(binary, work, name="ours", steps=ours_steps):
+    nb = os.path.join(work, f"a1-{name}.ipynb")
     params = StdioServerParameters(command=binary, args=["mcp", "--standalone"], cwd=work)
     async with stdio_client(params) as (r, w):
         async with ClientSession(r, w) as s:
@@ -201,7 +216,7 @@ async def run_ours(binary, work):
             res = await s.call_tool("start_kernel", {"notebook_path": nb, "venv_path": VENV})
             if res.is_error:
                 raise RuntimeError(f"start_kernel: {measure(res)[0]}")
-            rows = await drive(s, ours_steps(nb))
+            rows = await drive(s, steps(nb))
             await s.call_tool("stop_kernel", {"notebook_path": nb})
             return rows
 
@@ -295,13 +310,16 @@ async def main():
     out_md = sys.argv[3] if len(sys.argv) > 3 else None
     work = tempfile.mkdtemp(prefix="a1-")
     nbjson = json.dumps(notebook.notebook("a1"), indent=1)
-    for k in ("ours", "jms", "live"):
+    for k in ("ours", "ours-stream", "jms", "live"):
         with open(os.path.join(work, f"a1-{k}.ipynb"), "w") as f:
             f.write(nbjson)
     results, notes = {}, []
     results["ours"] = await run_ours(binary, work)
+    results["ours (11-12 via get_execution_stream)"] = await run_ours(binary, work, "ours-stream", ours_stream_steps)
     proc = None
     try:
+        if os.environ.get("A1_ONLY") == "ours":
+            raise RuntimeError("A1_ONLY=ours")
         proc, url, up = start_jupyter(peers, work)
         notes.append(f"Jupyter Server up in {up:.1f} s")
         for name, fn in (("jupyter-mcp-server 2.2.4", lambda: run_jms(peers, url, work)),
@@ -328,14 +346,16 @@ async def main():
             f.write(md + "\n\n" + "; ".join(notes) + "\n")
     ours = sum(r["bytes"] for r in results["ours"])
     facts = sum(r["fact"] for r in results["ours"])
-    peer_tot = {n: sum(r["bytes"] for r in rs) for n, rs in results.items() if n != "ours" and rs}
+    peer_tot = {n: sum(r["bytes"] for r in rs) for n, rs in results.items() if not n.startswith("ours") and rs}
     ref_name = min(peer_tot, key=peer_tot.get) if peer_tot else None
     ref = peer_tot.get(ref_name)
-    pf = {n: sum(r["fact"] for r in rs) for n, rs in results.items() if n != "ours" and rs}
+    pf = {n: sum(r["fact"] for r in rs) for n, rs in results.items() if not n.startswith("ours") and rs}
+    alt = results["ours (11-12 via get_execution_stream)"]
+    alt_note = f"ours re-reading steps 11-12 through get_execution_stream: {sum(r['bytes'] for r in alt):,} B, facts {sum(r['fact'] for r in alt)}/12"
     print(json.dumps({"id": "A1", "what": "model-facing bytes over a fixed 12-step session on a 60-cell notebook (text + base64 images)",
                       "ours": ours, "reference": ref, "ratio": round(ours / ref, 3) if ref else None, "unit": "bytes",
                       "goal": "<= 0.5, every fact present", "n": 1, "p95_ours": None, "p95_reference": None,
-                      "note": f"facts ours {facts}/12; peers: " + ", ".join(f"{n} {peer_tot[n]:,} B, facts {pf[n]}/12" for n in peer_tot)
+                      "note": f"facts ours {facts}/12; {alt_note}; peers: " + ", ".join(f"{n} {peer_tot[n]:,} B, facts {pf[n]}/12" for n in peer_tot)
                               + (f"; reference = smallest peer ({ref_name})" if ref_name else "") + ("; " + "; ".join(notes) if notes else "")}))
     shutil.rmtree(work, ignore_errors=True)
 
