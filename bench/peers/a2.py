@@ -4,7 +4,7 @@ same ipykernel (.venv), same run, rounds interleaved. Each round starts from a f
 timed): ours = restart_kernel then the timed run_cells call; nbclient = a fresh kernel ready, then the timed
 execute_cell loop. Prints one JSON row on stdout.
 
-    .venv/bin/python bench/peers/a2.py BIN PEERS_PYTHON [ROUNDS]
+    .venv/bin/python bench/peers/a2.py BIN PEERS_PYTHON [ROUNDS] [a2|trivial]
 """
 import asyncio
 import json
@@ -33,8 +33,9 @@ def text_of(res):
 async def main():
     binary, peers_py = os.path.abspath(sys.argv[1]), sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    kind = sys.argv[4] if len(sys.argv) > 4 else "a2"  # trivial: 60 `x = k` cells, the per-cell cost of the runner
     work = tempfile.mkdtemp(prefix="a2-")
-    nbjson = json.dumps(notebook.notebook("a2"), indent=1)
+    nbjson = json.dumps(notebook.notebook(kind), indent=1)
     src = os.path.join(work, "src.ipynb")
     with open(src, "w") as f:
         f.write(nbjson)
@@ -79,7 +80,9 @@ async def main():
     shutil.rmtree(work, ignore_errors=True)
     mo, mr = statistics.median(ours), statistics.median(ref)
     load = os.getloadavg()[0]
-    print(json.dumps({"id": "A2", "what": "run_cells of a whole 60-cell notebook (imports, DataFrame, 10 figures, prints), MCP call -> last cell done",
+    what = ("run_cells of a whole 60-cell notebook (imports, DataFrame, 10 figures, prints), MCP call -> last cell done"
+            if kind == "a2" else "run_cells of 60 trivial cells (x = k): the runner's own per-notebook cost")
+    print(json.dumps({"id": "A2" if kind == "a2" else "A2t", "what": what,
                       "ours": round(mo, 1), "reference": round(mr, 1), "ratio": round(mo / mr, 3), "unit": "ms",
                       "goal": "<= 0.9", "n": rounds, "p95_ours": round(max(ours), 1), "p95_reference": round(max(ref), 1),
                       "note": f"reference: nbclient execute_cell loop, kernel ready before the clock; same .venv ipykernel; fresh kernel per round; rounds interleaved; {note_ours}; load avg {load:.1f}"}))
