@@ -360,4 +360,5 @@ async def main():
     shutil.rmtree(work, ignore_errors=True)
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())

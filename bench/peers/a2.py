@@ -88,4 +88,5 @@ async def main():
                       "note": f"reference: nbclient execute_cell loop, kernel ready before the clock; same .venv ipykernel; fresh kernel per round; rounds interleaved; {note_ours}; load avg {load:.1f}"}))
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
