@@ -6,11 +6,12 @@ stdio), jupyter-mcp-server 2.2.4 (stdio, on a Jupyter Server on loopback) and ju
   P3: interrupt `while True: pass` -> the next `1+1` answered (ms). jupyter-mcp-server has no interrupt tool: its
       way is execute_cell(timeout=1), which interrupts at the deadline; its figure is that call + the next 1+1,
       minus the 1 s deadline.
-Prints rows P1a.. as JSON lines (ours vs each peer: ratio ours / peer).
+Sides are interleaved: each round measures ours, then each peer. Prints rows P1a.. as JSON lines (ratio ours / peer).
 
     .venv/bin/python bench/peers/p.py BIN PEERS_VENV [N1]
 """
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -50,47 +51,58 @@ class Side:
         return ms, text, nbytes, bool(res.is_error)
 
 
-async def bench(side, n1, is_jms=False):
-    out = {}
-    for _ in range(3):
-        await side.call(*side.run_args(0))
-    p1 = []
-    for _ in range(n1):
-        ms, text, _, err = await side.call(*side.run_args(0))
+async def one(side, pid, k=0):
+    """One measurement of row pid on side: (ms, model-facing bytes of the answer)."""
+    if pid == "P1":
+        ms, text, nbytes, err = await side.call(*side.run_args(0))
         if err or "2" not in text:
             raise RuntimeError(f"1+1: {text[:300]}")
-        p1.append(ms)
-    out["P1"] = (p1, None)
-    p2, size = [], 0
-    for _ in range(3):
+        return ms, nbytes
+    if pid == "P2":
         ms, text, nbytes, err = await side.call(*side.run_args(1))
         if err:
             raise RuntimeError(f"100k: {text[:300]}")
-        p2.append(ms)
-        size = max(size, nbytes)
-    out["P2"] = (p2, size)
-    p3 = []
-    for _ in range(3):
-        if is_jms:
-            t0 = time.perf_counter()
-            ms, text, _, _ = await side.call(*side.loop_args(2))
-            ms2, text2, _, _ = await side.call(*side.run_args(0))
-            p3.append((time.perf_counter() - t0) * 1000 - 1000)
-        else:
-            task = asyncio.create_task(side.call(*side.loop_args(2)))
-            await asyncio.sleep(1.0)
-            t0 = time.perf_counter()
-            await side.call(*side.interrupt_args())
-            await task
-            ms2, text2, _, err = await side.call(*side.run_args(0))
-            p3.append((time.perf_counter() - t0) * 1000)
-        if "2" not in text2:
-            raise RuntimeError(f"after interrupt: {text2[:300]}")
-    out["P3"] = (p3, None)
-    return out
+        return ms, nbytes
+    if side.interrupt_args is None:  # jupyter-mcp-server: the deadline interrupts
+        t0 = time.perf_counter()
+        await side.call(*side.loop_args(2))
+        _, text2, _, _ = await side.call(*side.run_args(0))
+        ms = (time.perf_counter() - t0) * 1000 - 1000
+    else:
+        task = asyncio.create_task(side.call(*side.loop_args(2)))
+        await asyncio.sleep(1.0)
+        t0 = time.perf_counter()
+        await side.call(*side.interrupt_args())
+        await task
+        _, text2, _, _ = await side.call(*side.run_args(0))
+        ms = (time.perf_counter() - t0) * 1000
+    if "2" not in text2:
+        raise RuntimeError(f"after interrupt: {text2[:300]}")
+    return ms, 0
 
 
-async def ours(binary, work, n1):
+async def bench(sides, n1):
+    """Every side measured in turn within each round (interleaved), after 3 warm-ups of 1+1 each."""
+    res = {name: {"P1": ([], 0), "P2": ([], 0), "P3": ([], 0)} for name in sides}
+    for side in sides.values():
+        for _ in range(3):
+            await side.call(*side.run_args(0))
+    for pid, n in (("P1", n1), ("P2", 3), ("P3", 3)):
+        for _ in range(n):
+            for name, side in sides.items():
+                try:
+                    ms, nbytes = await one(side, pid)
+                except Exception as e:
+                    print(f"P {name} {pid} failed: {e!r}", file=sys.stderr)
+                    continue
+                xs, size = res[name][pid]
+                xs.append(ms)
+                res[name][pid] = (xs, max(size, nbytes))
+    return res
+
+
+@contextlib.asynccontextmanager
+async def ours(binary, work):
     nb = os.path.join(work, "p-ours.ipynb")
     params = StdioServerParameters(command=binary, args=["mcp", "--standalone"], cwd=work)
     async with stdio_client(params) as (r, w):
@@ -102,12 +114,12 @@ async def ours(binary, work, n1):
             a = {"notebook_path": nb}
             side = Side(s, lambda k: ("run_cell", {**a, "cell_id": f"p{k}"}), lambda: ("interrupt_kernel", a),
                         lambda k: ("run_cell_async", {**a, "cell_id": f"p{k}"}))
-            r = await bench(side, n1)
+            yield side
             await s.call_tool("stop_kernel", a)
-            return r
 
 
-async def jms(peers, url, work, n1):
+@contextlib.asynccontextmanager
+async def jms(peers, url, work):
     exe = os.path.join(peers, "bin", "jupyter-mcp-server")
     params = StdioServerParameters(command=exe, args=["--transport", "stdio", "--provider", "jupyter", "--jupyter-url", url,
                                                       "--jupyter-token", a1.TOKEN], cwd=work, env=dict(os.environ))
@@ -119,10 +131,11 @@ async def jms(peers, url, work, n1):
                 raise RuntimeError(a1.measure(res)[0][:300])
             side = Side(s, lambda k: ("execute_cell", {"cell_index": k}), None,
                         lambda k: ("execute_cell", {"cell_index": k, "timeout": 1}))
-            return await bench(side, n1, is_jms=True)
+            yield side
 
 
-async def live(url, n1):
+@contextlib.asynccontextmanager
+async def live(url):
     hc = create_mcp_http_client(headers={"Authorization": f"token {a1.TOKEN}"})
     async with hc:
         async with streamable_http_client(url + "/mcp", http_client=hc) as streams:
@@ -135,7 +148,7 @@ async def live(url, n1):
                 side = Side(s, lambda k: a1.live_wrap("execute_cell", {"notebook_path": nb, "position_index": k}),
                             lambda: a1.live_wrap("interrupt_notebook_kernel", {"notebook_path": nb}),
                             lambda k: a1.live_wrap("execute_cell", {"notebook_path": nb, "position_index": k}))
-                return await bench(side, n1)
+                yield side
 
 
 def p95(xs):
@@ -150,14 +163,16 @@ async def main():
     for k in ("ours", "jms", "live"):
         with open(os.path.join(work, f"p-{k}.ipynb"), "w") as f:
             f.write(nb_json())
-    res = {"ours": await ours(binary, work, n1)}
     proc, url, _ = a1.start_jupyter(peers, work)
     try:
-        for name, fn in (("jupyter-mcp-server 2.2.4", lambda: jms(peers, url, work, n1)), ("jupyter-mcp-live 0.6.2", lambda: live(url, n1))):
-            try:
-                res[name] = await asyncio.wait_for(fn(), 900)
-            except Exception as e:
-                print(f"P {name} failed: {e!r}", file=sys.stderr)
+        async with contextlib.AsyncExitStack() as stack:
+            sides = {"ours": await stack.enter_async_context(ours(binary, work))}
+            for name, cm in (("jupyter-mcp-server 2.2.4", lambda: jms(peers, url, work)), ("jupyter-mcp-live 0.6.2", lambda: live(url))):
+                try:
+                    sides[name] = await stack.enter_async_context(cm())
+                except Exception as e:
+                    print(f"P {name} did not start: {e!r}", file=sys.stderr)
+            res = await bench(sides, n1)
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(30)
@@ -167,14 +182,14 @@ async def main():
     for pid in ("P1", "P2", "P3"):
         o, osize = res["ours"][pid]
         for suffix, name in (("a", "jupyter-mcp-server 2.2.4"), ("b", "jupyter-mcp-live 0.6.2")):
-            if name not in res:
+            if name not in res or not res[name][pid][0]:
                 print(json.dumps({"id": pid + suffix, "what": f"{what[pid]} vs {name}", "ours": round(statistics.median(o), 1),
                                   "reference": None, "ratio": None, "unit": "ms", "goal": goal[pid], "n": len(o), "note": f"{name} did not run (see log)"}))
                 continue
             p, psize = res[name][pid]
             mo, mp = statistics.median(o), statistics.median(p)
             note = f"reference: {name}"
-            if psize is not None:
+            if pid == "P2":
                 note += f"; largest answer ours {osize:,} B, {name} {psize:,} B"
             if pid == "P3" and suffix == "a":
                 note += "; jupyter-mcp-server has no interrupt tool: execute_cell(timeout=1) interrupts at its deadline, figure = that call + next 1+1 - 1 s"
