@@ -238,7 +238,7 @@ async def run_jms(peers, url, work):
 async def run_live(url, work):
     hc = create_mcp_http_client(headers={"Authorization": f"token {TOKEN}"})
     async with hc:
-        async with streamable_http_client(url + "/mcp", http_client=hc) as streams:
+        async with streamable_http_client(url + "/mcp", http_client=hc, max_sse_event_size=None) as streams:
             async with ClientSession(streams[0], streams[1]) as s:
                 await s.initialize()
                 res = await s.call_tool(*live_wrap("setup_notebook", {"notebook_path": "a1-live.ipynb"}))

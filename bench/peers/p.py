@@ -138,7 +138,7 @@ async def jms(peers, url, work):
 async def live(url):
     hc = create_mcp_http_client(headers={"Authorization": f"token {a1.TOKEN}"})
     async with hc:
-        async with streamable_http_client(url + "/mcp", http_client=hc) as streams:
+        async with streamable_http_client(url + "/mcp", http_client=hc, max_sse_event_size=None) as streams:
             async with ClientSession(streams[0], streams[1]) as s:
                 await s.initialize()
                 nb = "p-live.ipynb"
