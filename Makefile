@@ -125,3 +125,10 @@ fuzz:
 
 clean:
 	rm -rf bin $(EXT_OUT) *.vsix .test-output
+
+## --- peers side by side (#14, #18: A1, A2) -----------------------------------------
+.PHONY: peers-venv bench-peers
+peers-venv:
+	./bench/peers/setup.sh
+bench-peers: venv sidecar
+	BENCH_GROUPS="60-peers" BENCH_OUT=.cache/bench-peers ./bench/run.sh
