@@ -87,6 +87,10 @@ func TestRunCellReturnsFiguresAsImageContent(t *testing.T) {
 	if !regexp.MustCompile(`image/png \d+x\d+ attached, downscaled to 1024x\d+`).MatchString(text) {
 		t.Fatalf("the text does not say the image was attached and downscaled: %s", text)
 	}
+	// Headless, the run's outputs are not in the file: read_cell_smart reads them from the session's last run.
+	if images, text := parts(call("read_cell_smart", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "fig"})); len(images) != 1 || !strings.Contains(text, "last run of the cell") {
+		t.Fatalf("read_cell_smart after a headless run: %d images, %s", len(images), text)
+	}
 	// A cell with no figure attaches nothing.
 	if images, _ := parts(call("run_cell", map[string]any{"notebook_path": "nb.ipynb", "cell_id": "plain"})); len(images) != 0 {
 		t.Fatal("an image was attached to a cell without one")

@@ -68,6 +68,15 @@ func editCellSource(ctx context.Context, c *Call, in EditSourceIn) (EditSourceOu
 		return EditSourceOut{}, err
 	}
 	out.Note = note
+	// A line edit answers with the changed lines and the cells right around
+	// the edited one, never the whole outline.
+	near := out.Cells[:0:0]
+	for _, e := range out.Cells {
+		if e.Index >= out.Index-editNeighbours && e.Index <= out.Index+editNeighbours {
+			near = append(near, e)
+		}
+	}
+	out.Cells = near
 	return EditSourceOut{EditOut: out, Replaced: replaced, Changed: changedLines(after, firstAt, len(in.NewString))}, nil
 }
 

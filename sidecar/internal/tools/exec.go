@@ -416,6 +416,15 @@ func (o ExecutionOut) ResourceLinks() []Link {
 func (o ExecutionOut) ModelText() string {
 	c := o
 	c.RawOutputs = nil
+	// The ops' MIME bundles and stream text (a 100k-line run, a PNG in base64)
+	// stay in structuredContent too: llm_summary is the bounded view of them.
+	if len(o.Ops) > 0 {
+		c.Ops = make([]OpOut, len(o.Ops))
+		for i, op := range o.Ops {
+			op.Output, op.Text = nil, ""
+			c.Ops[i] = op
+		}
+	}
 	return withOmitted(c, len(o.RawOutputs))
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcp-jupyter/mcp-jupyter/notebookmodel"
 	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/output"
+	"github.com/mcp-jupyter/mcp-jupyter/sidecar/internal/session"
 )
 
 // OverrideCell is one cell of structure_override.
@@ -189,6 +190,17 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 	}
 	cell := t.Cell
 	c.seeCell(path, cell)
+	outputsNote := ""
+	if ld.Source == SourceDisk {
+		// Headless runs are not written into the file: the newest finished
+		// run of this cell in the kernel session is what the agent last saw.
+		if e := c.latestRun(path, cell.ID); e != nil {
+			cell.Outputs = e.Outputs()
+			n := e.State().ExecutionCount
+			cell.ExecutionCount = &n
+			outputsNote = "outputs of this session's last run of the cell (task " + e.ID + "); the file holds none of them until the notebook is saved elsewhere"
+		}
+	}
 	max := in.MaxSourceChars
 	if max <= 0 {
 		max = 20000
@@ -197,6 +209,9 @@ func readCellSmart(ctx context.Context, c *Call, in ReadCellIn) (CellOut, error)
 		ExecutionCount: cell.ExecutionCount, OutputCount: len(cell.Outputs), NotebookSource: ld.Source,
 		LLMSummary: output.Summarize(cell.Outputs, output.SummaryOptions{}), Note: t.Note, Provenance: c.Provenance(path, cell.ID)}
 	out.images, out.LLMSummary = attachImagesAs(cell.Outputs, out.LLMSummary, in.Images)
+	if outputsNote != "" {
+		out.Note = strings.TrimPrefix(out.Note+"; "+outputsNote, "; ")
+	}
 	if r := []rune(out.Source); len(r) > max {
 		out.Source = string(r[:max])
 		out.SourceTruncated = true
@@ -281,4 +296,22 @@ func (o CellOut) ModelText() string {
 	c := o
 	c.RawOutputs = nil
 	return withOmitted(c, len(o.RawOutputs))
+}
+
+// latestRun is the newest finished run of cellID in path's kernel session, if any.
+func (c *Call) latestRun(path, cellID string) *session.Execution {
+	s := c.Core.Sessions.Get(path)
+	if s == nil {
+		return nil
+	}
+	var last *session.Execution
+	for _, e := range s.Executions() {
+		if e.CellID != cellID || !e.State().Done() {
+			continue
+		}
+		if last == nil || e.State().EndedAt.After(last.State().EndedAt) {
+			last = e
+		}
+	}
+	return last
 }
