@@ -40,6 +40,7 @@ type OutlineOut struct {
 	More         bool                         `json:"more" jsonschema:"true when cells after this page were left out"`
 	NextOffset   int                          `json:"next_offset,omitempty" jsonschema:"pass as offset for the next page (when more)"`
 	Provenance   map[string]string            `json:"provenance,omitempty" jsonschema:"per cell id of this page, for cells with a record: who created, last edited and last ran it (agent or human, when, which tool call)"`
+	ActiveCellID string                       `json:"active_cell_id,omitempty" jsonschema:"the cell the person is on in VS Code (see get_editor_state)"`
 }
 
 // CellIn names one cell.
@@ -158,6 +159,13 @@ func getOutline(ctx context.Context, c *Call, in OutlineIn) (OutlineOut, error) 
 	out, err := c.outlineOf(ld).page(in.Offset, in.Limit)
 	if err != nil {
 		return OutlineOut{}, err
+	}
+	if ld.Source != SourceDisk {
+		if r, ok := c.Core.currentEditor().(EditorStateReader); ok && r != nil {
+			if st, err := r.EditorState(ctx, path); err == nil && st.ActiveCell != nil {
+				out.ActiveCellID = st.ActiveCell.CellID
+			}
+		}
 	}
 	if all := c.provenanceLines(path, ld.NB); all != nil {
 		for _, e := range out.Cells {

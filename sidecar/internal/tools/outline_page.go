@@ -72,6 +72,9 @@ func (o OutlineOut) ModelText() string {
 		if p := o.Provenance[e.ID]; p != "" {
 			b.WriteString(" — " + p)
 		}
+		if e.ID == o.ActiveCellID {
+			b.WriteString(" ◀ the person's active cell")
+		}
 		b.WriteString("\n")
 	}
 	return b.String()

@@ -457,6 +457,9 @@ const tests: [string, () => Promise<void>][] = [
       assert.equal(st.text_selection?.text, target.document.getText(new vscode.Range(0, 0, 0, 5)));
       assert.equal(JSON.stringify(vscode.window.activeNotebookEditor?.visibleRanges), before, 'asking moved the view');
       assert.equal(vscode.window.activeTextEditor?.document, target.document, 'asking moved the focus');
+      // The outline marks the person's cell too.
+      const outline = await api.sidecar.request(ToolInvokeRequest, { name: 'get_notebook_outline', arguments: { notebook_path: nb.uri.fsPath } });
+      assert.match(outline.content, /\] print1 [^\n]*◀ the person's active cell/, outline.content);
     },
   ],
   [
