@@ -98,33 +98,34 @@ type InputIn struct {
 	Value        string `json:"value" jsonschema:"the line to send to input()"`
 }
 
-// cellToRun resolves what code to run and for which cell.
-func (c *Call) cellToRun(ctx context.Context, path string, index *int, cellID string, override *string) (code, id string, idx *int, note string, err error) {
+// cellToRun resolves what code to run and for which cell, and whether the
+// notebook was read from an editor buffer (not the file).
+func (c *Call) cellToRun(ctx context.Context, path string, index *int, cellID string, override *string) (code, id string, idx *int, note string, inEditor bool, err error) {
 	if index == nil && cellID == "" {
 		if override == nil {
-			return "", "", nil, "", fmt.Errorf("%w: give index or cell_id (see get_notebook_outline), or code_override to run code detached from a cell", ErrBadArguments)
+			return "", "", nil, "", false, fmt.Errorf("%w: give index or cell_id (see get_notebook_outline), or code_override to run code detached from a cell", ErrBadArguments)
 		}
-		return *override, "", nil, "", nil
+		return *override, "", nil, "", false, nil
 	}
 	ld, err := c.LoadNotebook(ctx, path)
 	if err != nil {
-		return "", "", nil, "", err
+		return "", "", nil, "", false, err
 	}
 	t, err := c.ResolveCell(path, ld.NB, index, cellID) // through the agent's view (view.go)
 	if err != nil {
-		return "", "", nil, "", err
+		return "", "", nil, "", false, err
 	}
 	cell := t.Cell
 	if override != nil {
 		code = *override
 	} else {
 		if cell.Type != notebookmodel.KindCode {
-			return "", "", nil, "", fmt.Errorf("cell %d (%s) is a %s cell, not code: nothing to run", cell.Index, cell.ID, cell.Type)
+			return "", "", nil, "", false, fmt.Errorf("cell %d (%s) is a %s cell, not code: nothing to run", cell.Index, cell.ID, cell.Type)
 		}
 		code = cell.Source
 	}
 	i := cell.Index
-	return code, cell.ID, &i, t.Note, nil
+	return code, cell.ID, &i, t.Note, ld.Source != SourceDisk, nil
 }
 
 func (c *Call) submit(ctx context.Context, path string, index *int, cellID string, override *string) (*session.Session, *session.Execution, TaskOut, error) {
@@ -139,7 +140,7 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 		}
 		return nil, nil, TaskOut{}, fmt.Errorf("the kernel of %s is dead (%s): call restart_kernel or start_kernel to get a new one (its variables are lost), then run again", path, reason)
 	}
-	code, id, idx, note, err := c.cellToRun(ctx, path, index, cellID, override)
+	code, id, idx, note, inEditor, err := c.cellToRun(ctx, path, index, cellID, override)
 	if err != nil {
 		return nil, nil, TaskOut{}, err
 	}
@@ -148,7 +149,7 @@ func (c *Call) submit(ctx context.Context, path string, index *int, cellID strin
 		return nil, nil, TaskOut{}, fmt.Errorf("queue execution on the kernel of %s: %w", path, err)
 	}
 	if id != "" && override == nil {
-		if c.openInEditor(ctx, path) {
+		if inEditor {
 			c.Core.editorStamps.Store(e.ID, true)
 		} else {
 			go c.Core.stampWhenDone(path, s, e, false)
@@ -212,20 +213,6 @@ func runCell(ctx context.Context, c *Call, in RunCellBlockingIn) (ExecutionOut, 
 	out.LLMSummary = fmt.Sprintf("still %s after %s; follow it with get_execution_stream(task_id=%q, since=%d) or stop it with interrupt_kernel\n%s",
 		out.Status, timeout, e.ID, out.Next, out.LLMSummary)
 	return out, nil
-}
-
-// openInEditor says whether path is open in the attached editor (the caller's
-// snapshot, else a reverse call; headless: never).
-func (c *Call) openInEditor(ctx context.Context, path string) bool {
-	if c.Snapshot != nil && samePath(c.Snapshot.Path, path) {
-		return true
-	}
-	ed := c.Core.currentEditor()
-	if ed == nil {
-		return false
-	}
-	snap, err := ed.Snapshot(ctx, path)
-	return err == nil && snap != nil
 }
 
 // StampHumanRun stamps a run a person started from the editor once it ends,
